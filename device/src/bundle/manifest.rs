@@ -1,0 +1,336 @@
+//! The bundle manifest: what a bundle holds and how the device must treat it.
+//!
+//! A bundle is a directory with `manifest.json`, the ONNX files, a golden input/output pair
+//! per model and `manifest.sig` (ed25519 over the exact bytes of `manifest.json`). The
+//! manifest is untrusted input until its signature checks out, so parsing validates every
+//! field that later code would otherwise have to trust (paths, hashes, the type list).
+
+use crate::garment::GarmentType;
+use crate::preprocess::PreprocessSpec;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+
+/// The manifest layout this code reads and writes. Bump it on any incompatible change.
+pub const MANIFEST_FORMAT: u32 = 1;
+/// File name of the manifest inside a bundle directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// File name of the detached signature inside a bundle directory.
+pub const SIGNATURE_FILE: &str = "manifest.sig";
+
+/// The whole manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Layout version of this file; see [`MANIFEST_FORMAT`].
+    pub format: u32,
+    /// Monotonically increasing; a device refuses an older bundle unless told otherwise.
+    pub bundle_version: u64,
+    /// When the bundle was made, seconds since the Unix epoch.
+    pub created_unix: u64,
+    /// The garment type list the models were trained with, in contract order.
+    pub garment_types: Vec<String>,
+    /// How camera pictures become embedder input.
+    pub preprocessing: PreprocessSpec,
+    pub models: Vec<ModelEntry>,
+    /// What the models were trained on.
+    pub training: TrainingInfo,
+    /// Measured figures (e.g. `fmnist_recall_at_1`, `fitb_hard_k15`), by name.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// What a model file does in the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelRole {
+    /// Picture → L2-normalised embedding.
+    Embedder,
+    /// Node features + wardrobe graph → node embeddings.
+    StylistEncoder,
+    /// Two node embeddings + their types → compatibility logit.
+    StylistDecoder,
+}
+
+/// Numeric precision of a model's weights and compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    F16,
+    Int8,
+}
+
+/// A tensor dimension: fixed, or named and chosen at run time (batch, node count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Dim {
+    Fixed(usize),
+    Symbol(String),
+}
+
+/// One named model input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensorSpec {
+    pub name: String,
+    pub shape: Vec<Dim>,
+    /// Element type as ONNX names it (`float`, `int64`, ...).
+    pub dtype: String,
+}
+
+/// A golden input/output pair (`.npy` files) that a device must reproduce before it
+/// switches to the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenPair {
+    pub inputs: Vec<String>,
+    pub output: String,
+    /// Largest absolute difference accepted between the device's output and the golden one.
+    pub tolerance: f32,
+}
+
+/// One model file in the bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    pub role: ModelRole,
+    /// Path relative to the bundle directory.
+    pub file: String,
+    /// Lower-case hex sha256 of the file.
+    pub sha256: String,
+    pub precision: Precision,
+    pub inputs: Vec<TensorSpec>,
+    /// Width of the (last axis of the) output.
+    pub output_dim: usize,
+    pub golden: GoldenPair,
+    /// Parameter count, for the model card.
+    #[serde(default)]
+    pub params: u64,
+}
+
+/// Provenance of the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingInfo {
+    /// Dataset names and versions, e.g. `fashion-mnist`, `synthetic seed 7`.
+    pub datasets: Vec<String>,
+    /// The command lines that produced the models.
+    #[serde(default)]
+    pub commands: Vec<String>,
+}
+
+/// Why a manifest was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("manifest.json is not valid: at `{path}`: {message}")]
+    Parse { path: String, message: String },
+    #[error("manifest.json: `{field}` {problem}")]
+    Invalid { field: String, problem: String },
+}
+
+impl Manifest {
+    /// Parses and validates manifest bytes exactly as they were signed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let manifest: Manifest =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| ManifestError::Parse {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        de.end().map_err(|e| ManifestError::Parse {
+            path: ".".into(),
+            message: e.to_string(),
+        })?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Pretty JSON with a trailing newline: the bytes that get signed.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// The model with `role` and `precision`, if the bundle has one.
+    pub fn model(&self, role: ModelRole, precision: Precision) -> Option<&ModelEntry> {
+        self.models
+            .iter()
+            .find(|m| m.role == role && m.precision == precision)
+    }
+
+    /// Every file the bundle must contain besides the manifest and signature.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.models.iter().flat_map(|m| {
+            std::iter::once(m.file.as_str())
+                .chain(m.golden.inputs.iter().map(String::as_str))
+                .chain(std::iter::once(m.golden.output.as_str()))
+        })
+    }
+
+    /// Checks what serde cannot: versions, the type list, paths and hashes.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        let invalid =
+            |field: String, problem: String| Err(ManifestError::Invalid { field, problem });
+        if self.format != MANIFEST_FORMAT {
+            return invalid(
+                "format".into(),
+                format!(
+                    "is {}, this device reads format {MANIFEST_FORMAT}",
+                    self.format
+                ),
+            );
+        }
+        if self.garment_types != GarmentType::names() {
+            return invalid(
+                "garment_types".into(),
+                format!(
+                    "is {:?}, this device expects {:?}",
+                    self.garment_types,
+                    GarmentType::names()
+                ),
+            );
+        }
+        if let Err(e) = self.preprocessing.validate() {
+            return invalid("preprocessing".into(), e.to_string());
+        }
+        if self.models.is_empty() {
+            return invalid("models".into(), "is empty".into());
+        }
+        for (i, model) in self.models.iter().enumerate() {
+            let at = |name: &str| format!("models[{i}].{name}");
+            if !is_sha256_hex(&model.sha256) {
+                return invalid(
+                    at("sha256"),
+                    format!("{:?} is not 64 lower-case hex digits", model.sha256),
+                );
+            }
+            if model.output_dim == 0 {
+                return invalid(at("output_dim"), "is 0".into());
+            }
+            if !(model.golden.tolerance.is_finite() && model.golden.tolerance >= 0.0) {
+                return invalid(
+                    at("golden.tolerance"),
+                    "must be finite and not negative".into(),
+                );
+            }
+        }
+        for file in self.files() {
+            if !is_safe_relative_path(file) {
+                return invalid(
+                    "models[].file".into(),
+                    format!("{file:?} must be a plain path inside the bundle (no `..`, no root)"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// True for a non-empty relative path that stays inside the directory it is joined to.
+pub fn is_safe_relative_path(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT,
+            bundle_version: 3,
+            created_unix: 1_700_000_000,
+            garment_types: GarmentType::names(),
+            preprocessing: PreprocessSpec::default(),
+            models: vec![ModelEntry {
+                role: ModelRole::Embedder,
+                file: "embedder.f32.onnx".into(),
+                sha256: "a".repeat(64),
+                precision: Precision::F32,
+                inputs: vec![TensorSpec {
+                    name: "image".into(),
+                    shape: vec![
+                        Dim::Symbol("N".into()),
+                        Dim::Fixed(3),
+                        Dim::Fixed(64),
+                        Dim::Fixed(64),
+                    ],
+                    dtype: "float".into(),
+                }],
+                output_dim: 128,
+                golden: GoldenPair {
+                    inputs: vec!["golden/embedder.in.npy".into()],
+                    output: "golden/embedder.out.npy".into(),
+                    tolerance: 1e-4,
+                },
+                params: 123,
+            }],
+            training: TrainingInfo {
+                datasets: vec!["fashion-mnist".into()],
+                commands: vec![],
+            },
+            metrics: BTreeMap::from([("fmnist_recall_at_1".into(), 0.8)]),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_its_signed_bytes() {
+        let m = sample();
+        let parsed = Manifest::from_bytes(&m.to_bytes()).unwrap();
+        assert_eq!(parsed, m);
+        assert_eq!(
+            parsed
+                .model(ModelRole::Embedder, Precision::F32)
+                .unwrap()
+                .output_dim,
+            128
+        );
+        assert!(parsed.model(ModelRole::Embedder, Precision::Int8).is_none());
+        assert_eq!(parsed.files().count(), 3);
+    }
+
+    #[test]
+    fn parse_errors_name_the_json_path() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_bytes()).unwrap();
+        v["models"][0]["precision"] = "f64".into();
+        let err = Manifest::from_bytes(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("models[0].precision"), "{err}");
+        assert!(Manifest::from_bytes(b"{").is_err());
+        assert!(Manifest::from_bytes(b"").is_err());
+    }
+
+    #[test]
+    fn refuses_escaping_paths_bad_hashes_and_foreign_type_lists() {
+        for path in ["../x.onnx", "/etc/passwd", "a/../../b", "", "a\\b", "./x"] {
+            let mut m = sample();
+            m.models[0].file = path.into();
+            assert!(m.validate().is_err(), "{path:?} accepted");
+        }
+        let mut m = sample();
+        m.models[0].sha256 = "A".repeat(64);
+        assert!(m.validate().unwrap_err().to_string().contains("sha256"));
+        let mut m = sample();
+        m.garment_types.swap(0, 1);
+        assert!(
+            m.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("garment_types")
+        );
+        let mut m = sample();
+        m.format = 99;
+        assert!(m.validate().is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! capsule on the board — and the contracts the host must agree with.
+//!
+//! The contracts live here, once: [`garment`] (the garment type list and dataset
+//! mappings), [`preprocess`] (picture → model input), [`bundle`] (the signed model bundle's
+//! manifest), [`wardrobe`] (garment and outfit-edge records) and [`board`] (board profiles).
+//! `capsule-host` depends on this crate for all of them.
+
+pub mod board;
+pub mod bundle;
+pub mod display;
+pub mod garment;
+pub mod preprocess;
+pub mod wardrobe;
+
+pub use garment::GarmentType;
+pub use preprocess::{PreprocessSpec, preprocess, preprocess_into};

@@ -1,0 +1,44 @@
+//! The `capsule-host` command line. Each subcommand family has its own module; this one
+//! only parses and dispatches, so tests can run any command in-process with [`run`].
+
+mod data;
+mod eval;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// capsule-host — make the data, train and check the models, and ship them to a board.
+#[derive(Parser, Debug)]
+#[command(name = "capsule-host", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Datasets: generate the synthetic wardrobe, inspect any supported dataset.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Evaluate models and baselines on the published protocols.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
+}
+
+/// Runs a command line (the first item is the program name).
+pub fn run<I, T>(args: I) -> Result<()>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    dispatch(cli)
+}
+
+/// Runs already parsed arguments.
+pub fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Data(command) => data::run(command),
+        Command::Eval(command) => eval::run(command),
+    }
+}

@@ -1,0 +1,83 @@
+//! Errors from reading datasets: each names the file, and the line or JSON path, that failed.
+
+use std::path::{Path, PathBuf};
+
+/// A dataset file could not be read or did not have the published format.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {problem}")]
+    Line {
+        path: PathBuf,
+        line: usize,
+        problem: String,
+    },
+    #[error("{path}: at JSON path `{json_path}`: {problem}")]
+    Json {
+        path: PathBuf,
+        json_path: String,
+        problem: String,
+    },
+    #[error("{path}: {problem}")]
+    File { path: PathBuf, problem: String },
+}
+
+impl DataError {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn line(path: &Path, line: usize, problem: impl Into<String>) -> Self {
+        Self::Line {
+            path: path.to_path_buf(),
+            line,
+            problem: problem.into(),
+        }
+    }
+
+    pub fn json(path: &Path, json_path: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Json {
+            path: path.to_path_buf(),
+            json_path: json_path.into(),
+            problem: problem.into(),
+        }
+    }
+
+    pub fn file(path: &Path, problem: impl Into<String>) -> Self {
+        Self::File {
+            path: path.to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Reads a whole file, naming it on failure.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|e| DataError::io(path, e))
+}
+
+/// Reads a UTF-8 text file, naming it on failure.
+pub fn read_text(path: &Path) -> Result<String, DataError> {
+    let bytes = read_bytes(path)?;
+    String::from_utf8(bytes).map_err(|e| DataError::file(path, format!("not UTF-8 text: {e}")))
+}
+
+/// Parses JSON into `T`, reporting the JSON path of the first mismatch.
+pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
+    let bytes = read_bytes(path)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let json_path = e.path().to_string();
+        DataError::json(path, json_path, e.into_inner().to_string())
+    })?;
+    de.end()
+        .map_err(|e| DataError::json(path, ".", e.to_string()))?;
+    Ok(value)
+}

@@ -1,0 +1,10 @@
+//! capsule on the workstation: datasets, synthetic garments and outfits, training,
+//! evaluation, export, bundling and flashing.
+//!
+//! Every contract shared with the board (garment types, preprocessing, bundle manifest,
+//! wardrobe records) comes from `capsule_device`; nothing here redefines them.
+
+pub mod cli;
+pub mod data;
+pub mod eval;
+pub mod synth;
