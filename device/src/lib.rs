@@ -8,6 +8,7 @@
 pub mod board;
 pub mod bundle;
 pub mod display;
+pub mod fsutil;
 pub mod garment;
 pub mod preprocess;
 pub mod wardrobe;

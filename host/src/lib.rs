@@ -8,3 +8,4 @@ pub mod cli;
 pub mod data;
 pub mod eval;
 pub mod synth;
+pub mod training;

@@ -86,7 +86,7 @@ pub fn run(command: DataCommand) -> Result<()> {
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            bar.set_message("drawing");
+
             let started = Instant::now();
             let summary = synth::generate(&out, &config, &rules, &|| bar.inc(1))
                 .with_context(|| format!("generating synthetic data into {}", out.display()))?;
