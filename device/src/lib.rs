@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod bundle;
+pub mod camera;
 pub mod display;
 pub mod fsutil;
 pub mod garment;

@@ -1,5 +1,7 @@
-//! The owner's wardrobe: garment and outfit-edge records (the store comes with the runtime).
+//! The owner's wardrobe: garment and outfit-edge records and their crash-safe store.
 
+pub mod store;
 pub mod types;
 
+pub use store::{NewGarment, StoreError, WardrobeStore};
 pub use types::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};

@@ -1,0 +1,129 @@
+//! Finds the garment in the frame: the board's region of interest, then a quick
+//! foreground/background split so the embedder sees the garment and not the wall.
+
+use image::RgbImage;
+use image::imageops::crop_imm;
+
+/// Crops `frame` to `roi` (x, y, width, height as fractions of the frame), then to the
+/// bounding box of what differs from the region's border colour. Falls back to the whole
+/// region when the foreground is too small or fills it (nothing to cut away).
+pub fn garment_region(frame: &RgbImage, roi: [f32; 4]) -> RgbImage {
+    let region = crop_fraction(frame, roi);
+    match foreground_box(&region) {
+        Some((x, y, w, h)) => crop_imm(&region, x, y, w, h).to_image(),
+        None => region,
+    }
+}
+
+fn crop_fraction(frame: &RgbImage, [fx, fy, fw, fh]: [f32; 4]) -> RgbImage {
+    let (w, h) = frame.dimensions();
+    let clamp = |v: f32| {
+        if v.is_finite() {
+            v.clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    };
+    let x = (clamp(fx) * w as f32) as u32;
+    let y = (clamp(fy) * h as f32) as u32;
+    let cw = ((clamp(fw) * w as f32) as u32).clamp(1, w.saturating_sub(x).max(1));
+    let ch = ((clamp(fh) * h as f32) as u32).clamp(1, h.saturating_sub(y).max(1));
+    crop_imm(
+        frame,
+        x.min(w.saturating_sub(1)),
+        y.min(h.saturating_sub(1)),
+        cw,
+        ch,
+    )
+    .to_image()
+}
+
+/// Colour distance (sum over channels) above which a pixel is foreground.
+const FOREGROUND_DISTANCE: u32 = 60;
+
+/// Bounding box of the pixels unlike the border's median colour, with a 4 % margin.
+fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
+    let (w, h) = region.dimensions();
+    if w < 8 || h < 8 {
+        return None;
+    }
+    let mut border: [Vec<u8>; 3] = Default::default();
+    for (x, y, p) in region.enumerate_pixels() {
+        if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+            for (channel, value) in border.iter_mut().zip(p.0) {
+                channel.push(value);
+            }
+        }
+    }
+    let background = border.map(|mut c| {
+        c.sort_unstable();
+        c[c.len() / 2]
+    });
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    let mut count = 0u64;
+    for (x, y, p) in region.enumerate_pixels() {
+        let d: u32 = (0..3).map(|k| p.0[k].abs_diff(background[k]) as u32).sum();
+        if d > FOREGROUND_DISTANCE {
+            count += 1;
+            x0 = x0.min(x);
+            y0 = y0.min(y);
+            x1 = x1.max(x);
+            y1 = y1.max(y);
+        }
+    }
+    let area = w as u64 * h as u64;
+    if count * 20 < area {
+        return None; // under 5 %: noise, or nothing held up
+    }
+    let margin_x = w / 25 + 1;
+    let margin_y = h / 25 + 1;
+    let (x0, y0) = (x0.saturating_sub(margin_x), y0.saturating_sub(margin_y));
+    let (x1, y1) = ((x1 + margin_x).min(w - 1), (y1 + margin_y).min(h - 1));
+    let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+    if bw as u64 * bh as u64 * 10 > area * 9 {
+        return None; // fills the region anyway
+    }
+    Some((x0, y0, bw, bh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    #[test]
+    fn cuts_the_wall_away() {
+        let mut frame = RgbImage::from_pixel(200, 100, Rgb([200, 200, 190]));
+        for y in 30..70 {
+            for x in 90..120 {
+                frame.put_pixel(x, y, Rgb([180, 20, 30]));
+            }
+        }
+        let garment = garment_region(&frame, [0.25, 0.0, 0.5, 1.0]);
+        let (w, h) = garment.dimensions();
+        assert!((30..45).contains(&w) && (40..55).contains(&h), "{w}x{h}");
+        assert_eq!(garment.get_pixel(w / 2, h / 2).0, [180, 20, 30]);
+    }
+
+    #[test]
+    fn empty_views_and_odd_rois_keep_the_region() {
+        let wall = RgbImage::from_pixel(100, 100, Rgb([90, 90, 90]));
+        assert_eq!(
+            garment_region(&wall, [0.1, 0.1, 0.5, 0.5]).dimensions(),
+            (50, 50)
+        );
+        for roi in [
+            [0.0, 0.0, 0.0, 0.0],
+            [2.0, 2.0, 5.0, -1.0],
+            [f32::NAN; 4],
+            [0.99, 0.99, 1.0, 1.0],
+        ] {
+            let r = garment_region(&wall, roi);
+            assert!(r.width() >= 1 && r.height() >= 1);
+        }
+        assert_eq!(
+            garment_region(&RgbImage::new(1, 1), [0.0, 0.0, 1.0, 1.0]).dimensions(),
+            (1, 1)
+        );
+    }
+}

@@ -1,0 +1,486 @@
+//! The wardrobe store: garments and outfit edges in one crash-safe redb file.
+//!
+//! Every change is one fsync'd transaction, so after a power cut the store holds each
+//! acknowledged write and nothing half-written. Embeddings and thumbnails sit in their own
+//! tables so listing the wardrobe never decodes pictures.
+
+use super::types::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
+use crate::garment::GarmentType;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// File name of the store inside the data directory.
+pub const STORE_FILE: &str = "wardrobe.redb";
+
+const GARMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("garments");
+const EMBEDDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("embeddings");
+const THUMBNAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("thumbnails");
+const EDGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("edges");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const NEXT_ID: &str = "next_garment_id";
+
+/// What is stored per garment besides its embedding and thumbnail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct GarmentRecord {
+    garment_type: GarmentType,
+    name: String,
+    added_unix: u64,
+    last_worn_unix: Option<u64>,
+    status: GarmentStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct EdgeRecord {
+    provenance: EdgeProvenance,
+    at_unix: u64,
+}
+
+/// A garment about to be added (the store assigns its id).
+#[derive(Debug, Clone)]
+pub struct NewGarment {
+    pub garment_type: GarmentType,
+    pub name: String,
+    pub thumbnail_png: Vec<u8>,
+    pub embedding: Vec<f32>,
+    pub added_unix: u64,
+}
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("wardrobe store {path}: {source}")]
+    Db {
+        path: PathBuf,
+        source: Box<redb::Error>,
+    },
+    #[error("wardrobe store {path}: record {key} is damaged: {message}")]
+    Corrupt {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("no garment {0} in the wardrobe")]
+    UnknownGarment(GarmentId),
+    #[error("cannot create data directory {path}: {source}")]
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The open store.
+pub struct WardrobeStore {
+    db: Database,
+    path: PathBuf,
+}
+
+impl WardrobeStore {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Dir {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join(STORE_FILE);
+        let db = Database::create(&path).map_err(|e| db_error(&path, e))?;
+        let store = Self { db, path };
+        store.write(|txn| {
+            txn.open_table(GARMENTS)?;
+            txn.open_table(EMBEDDINGS)?;
+            txn.open_table(THUMBNAILS)?;
+            txn.open_table(EDGES)?;
+            txn.open_table(META)?;
+            Ok(())
+        })?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one write transaction and commits it durably.
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>,
+    ) -> Result<T, StoreError> {
+        let result = (|| {
+            let txn = self.db.begin_write()?;
+            let value = f(&txn)?;
+            txn.commit()?;
+            Ok(value)
+        })();
+        result.map_err(|e: redb::Error| db_error(&self.path, e))
+    }
+
+    fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        self.db.begin_read().map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Adds a garment; returns its new id once it is on disk.
+    pub fn add_garment(&self, garment: &NewGarment) -> Result<GarmentId, StoreError> {
+        let record = GarmentRecord {
+            garment_type: garment.garment_type,
+            name: garment.name.clone(),
+            added_unix: garment.added_unix,
+            last_worn_unix: None,
+            status: GarmentStatus::Available,
+        };
+        let json = encode(&record);
+        self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            let id = meta.get(NEXT_ID)?.map(|v| v.value()).unwrap_or(1);
+            meta.insert(NEXT_ID, id + 1)?;
+            txn.open_table(GARMENTS)?.insert(id, json.as_slice())?;
+            txn.open_table(EMBEDDINGS)?
+                .insert(id, floats_to_bytes(&garment.embedding).as_slice())?;
+            txn.open_table(THUMBNAILS)?
+                .insert(id, garment.thumbnail_png.as_slice())?;
+            Ok(GarmentId(id))
+        })
+    }
+
+    /// One garment with its embedding and thumbnail.
+    pub fn garment(&self, id: GarmentId) -> Result<Option<Garment>, StoreError> {
+        let txn = self.read()?;
+        let garments = txn
+            .open_table(GARMENTS)
+            .map_err(|e| db_error(&self.path, e))?;
+        let Some(bytes) = garments.get(id.0).map_err(|e| db_error(&self.path, e))? else {
+            return Ok(None);
+        };
+        let record: GarmentRecord = self.decode(id, bytes.value())?;
+        let embedding = txn
+            .open_table(EMBEDDINGS)
+            .map_err(|e| db_error(&self.path, e))?
+            .get(id.0)
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|b| bytes_to_floats(b.value()))
+            .unwrap_or_default();
+        let thumbnail = txn
+            .open_table(THUMBNAILS)
+            .map_err(|e| db_error(&self.path, e))?
+            .get(id.0)
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|b| b.value().to_vec())
+            .unwrap_or_default();
+        Ok(Some(assemble(id, record, embedding, thumbnail)))
+    }
+
+    /// Every garment with its embedding, in id order; thumbnails are left empty (use
+    /// [`WardrobeStore::garment`] or [`WardrobeStore::thumbnail`] for those).
+    pub fn garments(&self) -> Result<Vec<Garment>, StoreError> {
+        let txn = self.read()?;
+        let garments = txn
+            .open_table(GARMENTS)
+            .map_err(|e| db_error(&self.path, e))?;
+        let embeddings = txn
+            .open_table(EMBEDDINGS)
+            .map_err(|e| db_error(&self.path, e))?;
+        let mut out = Vec::new();
+        for entry in garments.iter().map_err(|e| db_error(&self.path, e))? {
+            let (key, value) = entry.map_err(|e| db_error(&self.path, e))?;
+            let id = GarmentId(key.value());
+            let record: GarmentRecord = self.decode(id, value.value())?;
+            let embedding = embeddings
+                .get(id.0)
+                .map_err(|e| db_error(&self.path, e))?
+                .map(|b| bytes_to_floats(b.value()))
+                .unwrap_or_default();
+            out.push(assemble(id, record, embedding, Vec::new()));
+        }
+        Ok(out)
+    }
+
+    /// The thumbnail PNG of a garment, if it has one.
+    pub fn thumbnail(&self, id: GarmentId) -> Result<Option<Vec<u8>>, StoreError> {
+        let txn = self.read()?;
+        let table = txn
+            .open_table(THUMBNAILS)
+            .map_err(|e| db_error(&self.path, e))?;
+        Ok(table
+            .get(id.0)
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|b| b.value().to_vec()))
+    }
+
+    /// Removes a garment and every edge that touches it.
+    pub fn remove_garment(&self, id: GarmentId) -> Result<(), StoreError> {
+        let removed = self.write(|txn| {
+            let existed = txn.open_table(GARMENTS)?.remove(id.0)?.is_some();
+            txn.open_table(EMBEDDINGS)?.remove(id.0)?;
+            txn.open_table(THUMBNAILS)?.remove(id.0)?;
+            let mut edges = txn.open_table(EDGES)?;
+            edges.retain(|(a, b), _| a != id.0 && b != id.0)?;
+            Ok(existed)
+        })?;
+        if removed {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownGarment(id))
+        }
+    }
+
+    /// Changes a garment's status (e.g. into the laundry).
+    pub fn set_status(&self, id: GarmentId, status: GarmentStatus) -> Result<(), StoreError> {
+        self.update(id, |r| r.status = status)
+    }
+
+    /// Records that a garment was worn at `at_unix`.
+    pub fn mark_worn(&self, id: GarmentId, at_unix: u64) -> Result<(), StoreError> {
+        self.update(id, |r| r.last_worn_unix = Some(at_unix))
+    }
+
+    fn update(
+        &self,
+        id: GarmentId,
+        change: impl FnOnce(&mut GarmentRecord),
+    ) -> Result<(), StoreError> {
+        let Some(garment) = self.garment(id)? else {
+            return Err(StoreError::UnknownGarment(id));
+        };
+        let mut record = GarmentRecord {
+            garment_type: garment.garment_type,
+            name: garment.name,
+            added_unix: garment.added_unix,
+            last_worn_unix: garment.last_worn_unix,
+            status: garment.status,
+        };
+        change(&mut record);
+        let json = encode(&record);
+        self.write(|txn| {
+            txn.open_table(GARMENTS)?.insert(id.0, json.as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// Adds or replaces edges in one transaction (the latest word on a pair wins). Edges
+    /// naming a garment the store does not have are refused as a whole.
+    pub fn put_edges(&self, edges: &[OutfitEdge]) -> Result<(), StoreError> {
+        let known = self.garment_ids()?;
+        if let Some(missing) = edges
+            .iter()
+            .flat_map(|e| [e.a, e.b])
+            .find(|id| known.binary_search(id).is_err())
+        {
+            return Err(StoreError::UnknownGarment(missing));
+        }
+        let records: Vec<((u64, u64), Vec<u8>)> = edges
+            .iter()
+            .map(|e| {
+                (
+                    (e.a.0, e.b.0),
+                    encode(&EdgeRecord {
+                        provenance: e.provenance,
+                        at_unix: e.at_unix,
+                    }),
+                )
+            })
+            .collect();
+        self.write(|txn| {
+            let mut table = txn.open_table(EDGES)?;
+            for (key, value) in &records {
+                table.insert(*key, value.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Every edge, in (a, b) order.
+    pub fn edges(&self) -> Result<Vec<OutfitEdge>, StoreError> {
+        let txn = self.read()?;
+        let table = txn.open_table(EDGES).map_err(|e| db_error(&self.path, e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| db_error(&self.path, e))? {
+            let (key, value) = entry.map_err(|e| db_error(&self.path, e))?;
+            let (a, b) = key.value();
+            let record: EdgeRecord =
+                serde_json::from_slice(value.value()).map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    key: format!("edge {a}-{b}"),
+                    message: e.to_string(),
+                })?;
+            out.push(OutfitEdge {
+                a: GarmentId(a),
+                b: GarmentId(b),
+                provenance: record.provenance,
+                at_unix: record.at_unix,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Ids of every garment, sorted.
+    pub fn garment_ids(&self) -> Result<Vec<GarmentId>, StoreError> {
+        let txn = self.read()?;
+        let table = txn
+            .open_table(GARMENTS)
+            .map_err(|e| db_error(&self.path, e))?;
+        let mut ids = Vec::new();
+        for entry in table.iter().map_err(|e| db_error(&self.path, e))? {
+            ids.push(GarmentId(
+                entry.map_err(|e| db_error(&self.path, e))?.0.value(),
+            ));
+        }
+        Ok(ids)
+    }
+
+    fn decode(&self, id: GarmentId, bytes: &[u8]) -> Result<GarmentRecord, StoreError> {
+        serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            key: format!("garment {id}"),
+            message: e.to_string(),
+        })
+    }
+}
+
+fn assemble(
+    id: GarmentId,
+    r: GarmentRecord,
+    embedding: Vec<f32>,
+    thumbnail_png: Vec<u8>,
+) -> Garment {
+    Garment {
+        id,
+        garment_type: r.garment_type,
+        name: r.name,
+        thumbnail_png,
+        embedding,
+        added_unix: r.added_unix,
+        last_worn_unix: r.last_worn_unix,
+        status: r.status,
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Records are plain structs of strings and numbers: serialising them cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn db_error(path: &Path, e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Db {
+        path: path.to_path_buf(),
+        source: Box::new(e.into()),
+    }
+}
+
+/// Little-endian f32s, the on-disk embedding layout.
+pub fn floats_to_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Inverse of [`floats_to_bytes`]; a trailing partial float is dropped.
+pub fn bytes_to_floats(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(name: &str, t: GarmentType) -> NewGarment {
+        NewGarment {
+            garment_type: t,
+            name: name.into(),
+            thumbnail_png: vec![1, 2, 3],
+            embedding: vec![0.5, -0.25, 1.0],
+            added_unix: 10,
+        }
+    }
+
+    #[test]
+    fn garments_and_edges_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = {
+            let store = WardrobeStore::open(dir.path()).unwrap();
+            let a = store
+                .add_garment(&new("navy shirt", GarmentType::Top))
+                .unwrap();
+            let b = store
+                .add_garment(&new("grey trousers", GarmentType::Bottom))
+                .unwrap();
+            let c = store
+                .add_garment(&new("black heels", GarmentType::Shoes))
+                .unwrap();
+            store
+                .put_edges(&[
+                    OutfitEdge::new(a, b, EdgeProvenance::Imported, 1).unwrap(),
+                    OutfitEdge::new(c, b, EdgeProvenance::Accepted, 2).unwrap(),
+                ])
+                .unwrap();
+            store.set_status(c, GarmentStatus::InLaundry).unwrap();
+            store.mark_worn(a, 99).unwrap();
+            (a, b, c)
+        };
+        let store = WardrobeStore::open(dir.path()).unwrap();
+        let all = store.garments().unwrap();
+        assert_eq!(all.iter().map(|g| g.id).collect::<Vec<_>>(), vec![a, b, c]);
+        assert_eq!(all[0].embedding, vec![0.5, -0.25, 1.0]);
+        assert_eq!(all[0].last_worn_unix, Some(99));
+        assert_eq!(all[2].status, GarmentStatus::InLaundry);
+        assert_eq!(
+            store.garment(a).unwrap().unwrap().thumbnail_png,
+            vec![1, 2, 3]
+        );
+        assert_eq!(store.edges().unwrap().len(), 2);
+
+        // The latest word on a pair wins.
+        store
+            .put_edges(&[OutfitEdge::new(a, b, EdgeProvenance::Rejected, 5).unwrap()])
+            .unwrap();
+        let ab = store
+            .edges()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.a == a && e.b == b)
+            .unwrap();
+        assert_eq!(ab.provenance, EdgeProvenance::Rejected);
+
+        store.remove_garment(b).unwrap();
+        assert!(
+            store.edges().unwrap().is_empty(),
+            "edges of a removed garment go with it"
+        );
+        assert!(matches!(
+            store.remove_garment(b),
+            Err(StoreError::UnknownGarment(_))
+        ));
+        let d = store
+            .add_garment(&new("red bag", GarmentType::Bag))
+            .unwrap();
+        assert!(d.0 > c.0, "ids are never reused");
+    }
+
+    #[test]
+    fn refuses_edges_to_unknown_garments_and_bad_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = WardrobeStore::open(dir.path()).unwrap();
+        let a = store.add_garment(&new("x", GarmentType::Top)).unwrap();
+        let edge = OutfitEdge::new(a, GarmentId(77), EdgeProvenance::Worn, 1).unwrap();
+        assert!(matches!(
+            store.put_edges(&[edge]),
+            Err(StoreError::UnknownGarment(GarmentId(77)))
+        ));
+        assert!(store.edges().unwrap().is_empty());
+        assert!(matches!(
+            store.set_status(GarmentId(9), GarmentStatus::Stored),
+            Err(StoreError::UnknownGarment(_))
+        ));
+
+        let junk = tempfile::tempdir().unwrap();
+        std::fs::write(junk.path().join(STORE_FILE), b"not a database at all").unwrap();
+        let err = WardrobeStore::open(junk.path()).err().unwrap();
+        assert!(err.to_string().contains(STORE_FILE), "{err}");
+    }
+
+    #[test]
+    fn float_bytes_round_trip() {
+        let v = vec![1.5f32, -0.0, f32::MAX];
+        assert_eq!(bytes_to_floats(&floats_to_bytes(&v)), v);
+        assert_eq!(bytes_to_floats(&[0, 0, 128]), Vec::<f32>::new());
+    }
+}
