@@ -9,8 +9,10 @@ pub mod board;
 pub mod bundle;
 pub mod camera;
 pub mod display;
+pub mod engine;
 pub mod fsutil;
 pub mod garment;
+pub mod identify;
 pub mod preprocess;
 pub mod wardrobe;
 

@@ -1,5 +1,10 @@
-//! Display: embedded-graphics draw targets (panels and framebuffer come with the runtime).
+//! Display: embedded-graphics draw targets (in-memory canvas for PNG files, the Linux
+//! framebuffer) and the screens drawn on them.
 
 pub mod canvas;
+pub mod framebuffer;
+pub mod screens;
 
 pub use canvas::RgbCanvas;
+pub use framebuffer::{Framebuffer, FramebufferError};
+pub use screens::{OutfitCard, Screen, draw};

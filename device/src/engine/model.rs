@@ -1,0 +1,118 @@
+//! An ONNX model loaded once through tract's stages (`model_for_path` → input facts →
+//! `into_optimized` → `into_runnable`) and run on a fixed number of threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::tract_linalg::multithread::{Executor, multithread_tract_scope};
+
+/// Inference failed; says which model and why.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot load model {path}: {message}")]
+    Load { path: PathBuf, message: String },
+    #[error("model {path} failed to run: {message}")]
+    Run { path: PathBuf, message: String },
+    #[error("model {path}: {problem}")]
+    Output { path: PathBuf, problem: String },
+    #[error(transparent)]
+    Preprocess(#[from] crate::preprocess::PreprocessError),
+}
+
+/// A concrete input shape for optimisation: fixed sizes, or a symbol (node count).
+#[derive(Debug, Clone)]
+pub enum InputShape {
+    Fixed(Vec<usize>),
+    /// Float input whose first axis is the named symbol and the rest fixed.
+    SymbolicFirst(String, Vec<usize>),
+    /// Int64 input whose first axis is the named symbol and the rest fixed.
+    SymbolicFirstI64(String, Vec<usize>),
+}
+
+/// A loaded, optimised model.
+pub struct OnnxModel {
+    plan: Arc<TypedRunnableModel>,
+    path: PathBuf,
+    executor: Executor,
+}
+
+impl OnnxModel {
+    /// Loads `path`, fixes the input shapes and optimises the graph for `threads` threads.
+    pub fn load(path: &Path, inputs: &[InputShape], threads: usize) -> Result<Self, EngineError> {
+        let fail = |message: String| EngineError::Load {
+            path: path.to_path_buf(),
+            message,
+        };
+        let plan = (|| -> TractResult<_> {
+            let mut model = tract_onnx::onnx().model_for_path(path)?;
+            for (i, shape) in inputs.iter().enumerate() {
+                let fact = match shape {
+                    InputShape::Fixed(dims) => f32::fact(dims).into(),
+                    InputShape::SymbolicFirst(symbol, rest) => {
+                        let s = model.symbols.sym(symbol);
+                        let mut dims: TVec<TDim> = tvec![s.into()];
+                        dims.extend(rest.iter().map(|&d| d.into()));
+                        f32::fact(dims).into()
+                    }
+                    InputShape::SymbolicFirstI64(symbol, rest) => {
+                        let s = model.symbols.sym(symbol);
+                        let mut dims: TVec<TDim> = tvec![s.into()];
+                        dims.extend(rest.iter().map(|&d| d.into()));
+                        i64::fact(dims).into()
+                    }
+                };
+                model.set_input_fact(i, fact)?;
+            }
+            model.into_optimized()?.into_runnable()
+        })()
+        .map_err(|e| fail(format!("{e:#}")))?;
+        let executor = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("capsule-infer-{i}"))
+                .build()
+                .map_err(|e| fail(format!("cannot start {threads} inference threads: {e}")))?;
+            Executor::MultiThread(Arc::new(pool))
+        } else {
+            Executor::SingleThread
+        };
+        Ok(Self {
+            plan,
+            path: path.to_path_buf(),
+            executor,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs the model on `inputs`.
+    pub fn run(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>, EngineError> {
+        multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)).map_err(|e| {
+            EngineError::Run {
+                path: self.path.clone(),
+                message: format!("{e:#}"),
+            }
+        })
+    }
+
+    /// The first output as a flat f32 vector with its shape.
+    pub fn run_f32(&self, inputs: TVec<TValue>) -> Result<(Vec<usize>, Vec<f32>), EngineError> {
+        let outputs = self.run(inputs)?;
+        let first = outputs
+            .first()
+            .ok_or_else(|| self.output_error("produced no output"))?;
+        let view = first
+            .to_plain_array_view::<f32>()
+            .map_err(|e| self.output_error(&format!("output is not f32: {e}")))?;
+        Ok((view.shape().to_vec(), view.iter().copied().collect()))
+    }
+
+    fn output_error(&self, problem: &str) -> EngineError {
+        EngineError::Output {
+            path: self.path.clone(),
+            problem: problem.to_string(),
+        }
+    }
+}
