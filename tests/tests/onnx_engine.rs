@@ -65,7 +65,7 @@ fn reference(input: &[f32], conv_w: &[f32], conv_b: &[f32], fc_w: &[f32]) -> Vec
             input[c * SIZE * SIZE + y as usize * SIZE + x as usize]
         }
     };
-    let mut pooled = vec![0.0f32; CHANNELS];
+    let mut pooled = [0.0f32; CHANNELS];
     for (o, p) in pooled.iter_mut().enumerate() {
         for y in 0..SIZE as isize {
             for x in 0..SIZE as isize {
