@@ -8,6 +8,7 @@
 pub mod board;
 pub mod bundle;
 pub mod camera;
+pub mod cli;
 pub mod display;
 pub mod engine;
 pub mod fsutil;

@@ -62,6 +62,10 @@ pub enum StoreError {
     },
     #[error("no garment {0} in the wardrobe")]
     UnknownGarment(GarmentId),
+    #[error(
+        "wardrobe store {0} is in use by another capsule process (stop `capsule run`, or wait for it)"
+    )]
+    InUse(PathBuf),
     #[error("cannot create data directory {path}: {source}")]
     Dir {
         path: PathBuf,
@@ -359,9 +363,12 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn db_error(path: &Path, e: impl Into<redb::Error>) -> StoreError {
-    StoreError::Db {
-        path: path.to_path_buf(),
-        source: Box::new(e.into()),
+    match e.into() {
+        redb::Error::DatabaseAlreadyOpen => StoreError::InUse(path.to_path_buf()),
+        other => StoreError::Db {
+            path: path.to_path_buf(),
+            source: Box::new(other),
+        },
     }
 }
 
@@ -470,6 +477,9 @@ mod tests {
             store.set_status(GarmentId(9), GarmentStatus::Stored),
             Err(StoreError::UnknownGarment(_))
         ));
+
+        let second = WardrobeStore::open(dir.path()).err().unwrap();
+        assert!(matches!(second, StoreError::InUse(_)), "{second}");
 
         let junk = tempfile::tempdir().unwrap();
         std::fs::write(junk.path().join(STORE_FILE), b"not a database at all").unwrap();

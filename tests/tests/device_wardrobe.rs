@@ -1,0 +1,212 @@
+//! End to end on the device side: import a folder of garment pictures with an embedder, list,
+//! identify, change status, export and remove, all through the `capsule` command line.
+
+use capsule_device::wardrobe::{GarmentStatus, WardrobeStore};
+use std::path::Path;
+
+fn capsule(data: &Path, args: &[&str]) -> anyhow::Result<()> {
+    let mut all = vec![
+        "capsule".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    all.extend(args.iter().map(|s| s.to_string()));
+    capsule_device::cli::run(all)
+}
+
+/// Writes product pictures of the synthetic generator into DIR/<type>/<name>.jpg.
+fn photo_folder(dir: &Path) {
+    let synth = dir.join("synth");
+    capsule_host::cli::run([
+        "capsule-host",
+        "data",
+        "synth",
+        "--out",
+        &synth.display().to_string(),
+        "--garments",
+        "14",
+        "--views",
+        "2",
+        "--outfits",
+        "10",
+        "--seed",
+        "4",
+    ])
+    .unwrap();
+    let data = capsule_host::data::polyvore::PolyvoreDataset::load(
+        &synth.join("polyvore"),
+        capsule_host::data::polyvore::Variant::Nondisjoint,
+    )
+    .unwrap();
+    for (id, item) in &data.items {
+        let folder = dir.join("photos").join(item.garment_type.as_str());
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(
+            &item.image,
+            folder.join(format!("{}-{id}.jpg", item.title.replace(' ', "_"))),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn import_identify_update_export_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));
+    capsule_e2e::write_tiny_embedder(&model);
+    photo_folder(dir.path());
+    let m = model.display().to_string();
+    capsule(
+        &data,
+        &[
+            "wardrobe",
+            "import",
+            &dir.path().join("photos").display().to_string(),
+            "--embedder",
+            &m,
+        ],
+    )
+    .unwrap();
+
+    let store = WardrobeStore::open(&data).unwrap();
+    let garments = store.garments().unwrap();
+    assert_eq!(garments.len(), 14);
+    assert!(
+        garments
+            .iter()
+            .all(|g| g.embedding.len() == capsule_e2e::DIM)
+    );
+    assert!(
+        store
+            .garment(garments[0].id)
+            .unwrap()
+            .unwrap()
+            .thumbnail_png
+            .starts_with(b"\x89PNG")
+    );
+    drop(store);
+
+    // The very picture a garment was added from is that garment.
+    let photos = dir.path().join("photos/top");
+    let first_top = std::fs::read_dir(&photos)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .min()
+        .unwrap();
+    capsule(
+        &data,
+        &[
+            "identify",
+            &first_top.display().to_string(),
+            "--embedder",
+            &m,
+            "--json",
+        ],
+    )
+    .unwrap();
+
+    let id = garments[0].id.to_string();
+    capsule(&data, &["wardrobe", "set-status", &id, "in-laundry"]).unwrap();
+    let out = dir.path().join("export.json");
+    capsule(
+        &data,
+        &["wardrobe", "export", "--out", &out.display().to_string()],
+    )
+    .unwrap();
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(exported["garments"].as_array().unwrap().len(), 14);
+    capsule(&data, &["wardrobe", "remove", &id]).unwrap();
+    assert!(
+        capsule(&data, &["wardrobe", "remove", &id]).is_err(),
+        "removing twice is an error"
+    );
+    let store = WardrobeStore::open(&data).unwrap();
+    assert_eq!(store.garments().unwrap().len(), 13);
+    assert!(
+        store
+            .garments()
+            .unwrap()
+            .iter()
+            .all(|g| g.status == GarmentStatus::Available)
+    );
+}
+
+#[test]
+fn identify_matches_the_same_picture_and_bad_input_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));
+    capsule_e2e::write_tiny_embedder(&model);
+    let picture = dir.path().join("red.png");
+    image::RgbImage::from_fn(40, 40, |x, _| image::Rgb([200, (x * 5) as u8, 30]))
+        .save(&picture)
+        .unwrap();
+    let m = model.display().to_string();
+    let p = picture.display().to_string();
+    capsule(
+        &data,
+        &[
+            "wardrobe",
+            "add",
+            &p,
+            "--type",
+            "top",
+            "--name",
+            "red top",
+            "--embedder",
+            &m,
+        ],
+    )
+    .unwrap();
+
+    let store = WardrobeStore::open(&data).unwrap();
+    let (index, _) = capsule_device::identify::EmbeddingIndex::build(&store.garments().unwrap());
+    drop(store);
+    let mut embedder =
+        capsule_device::engine::Embedder::load(&model, &Default::default(), 1).unwrap();
+    let region = capsule_device::camera::garment_region(
+        &image::open(&picture).unwrap().to_rgb8(),
+        [0.0, 0.0, 1.0, 1.0],
+    );
+    let result = index.identify(&embedder.embed(&region).unwrap(), 3, 0.99);
+    assert!(!result.new);
+    assert_eq!(result.top[0].name, "red top");
+    assert!(result.top[0].similarity > 0.999);
+
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"not a jpeg").unwrap();
+    let err = capsule(
+        &data,
+        &[
+            "wardrobe",
+            "add",
+            &bad.display().to_string(),
+            "--type",
+            "top",
+            "--name",
+            "x",
+            "--embedder",
+            &m,
+        ],
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("bad.jpg"), "{err:#}");
+    assert!(
+        capsule(
+            &data,
+            &[
+                "wardrobe",
+                "add",
+                &p,
+                "--type",
+                "hat",
+                "--name",
+                "x",
+                "--embedder",
+                &m
+            ]
+        )
+        .is_err()
+    );
+    assert!(capsule(&data, &["wardrobe", "set-status", "g999", "stored"]).is_err());
+}
