@@ -7,6 +7,7 @@
 //! [`sampler`] and [`augment`].
 
 pub mod capsules;
+pub mod loss;
 pub mod model;
 pub mod se_resnet;
 
