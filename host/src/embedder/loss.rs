@@ -154,14 +154,23 @@ mod tests {
         let hardest = naive_hardest(&e, &LABELS);
         for margin in [0.0f32, 0.3, 1.5] {
             let m = margin as f64;
-            let max_pos = hardest.iter().map(|h| h.0).fold(f64::NEG_INFINITY, f64::max);
+            let max_pos = hardest
+                .iter()
+                .map(|h| h.0)
+                .fold(f64::NEG_INFINITY, f64::max);
             let min_neg = hardest.iter().map(|h| h.1).fold(f64::INFINITY, f64::min);
             let msml = (max_pos - min_neg + m).max(0.0);
-            let triplet =
-                hardest.iter().map(|(p, n)| (p - n + m).max(0.0)).sum::<f64>() / e.len() as f64;
+            let triplet = hardest
+                .iter()
+                .map(|(p, n)| (p - n + m).max(0.0))
+                .sum::<f64>()
+                / e.len() as f64;
             let got_msml = scalar(msml_loss(tensor(&e, &device), &LABELS, margin));
-            let got_triplet =
-                scalar(batch_hard_triplet_loss(tensor(&e, &device), &LABELS, margin));
+            let got_triplet = scalar(batch_hard_triplet_loss(
+                tensor(&e, &device),
+                &LABELS,
+                margin,
+            ));
             assert!((got_msml - msml).abs() < 1e-4, "msml {got_msml} vs {msml}");
             assert!(
                 (got_triplet - triplet).abs() < 1e-4,
@@ -194,7 +203,10 @@ mod tests {
             let loss = kind.compute(l2_normalize(x.clone()), &LABELS, 1.0);
             let grads = loss.backward();
             let g: Vec<f32> = x.grad(&grads).unwrap().into_data().try_to_vec().unwrap();
-            assert!(g.iter().any(|v| v.abs() > 1e-6), "{kind:?}: zero input grad");
+            assert!(
+                g.iter().any(|v| v.abs() > 1e-6),
+                "{kind:?}: zero input grad"
+            );
 
             let model = EmbedderConfig::tiny(Arch::Capsnet).init(&device).unwrap();
             let images = Tensor::<4>::random(
@@ -204,9 +216,19 @@ mod tests {
             );
             let loss = kind.compute(model.forward(images), &LABELS, 1.0);
             let grads = loss.backward();
-            let nonzero = |g: Option<Vec<f32>>| g.expect("weight has a gradient").iter().any(|v| v.abs() > 1e-9);
+            let nonzero = |g: Option<Vec<f32>>| {
+                g.expect("weight has a gradient")
+                    .iter()
+                    .any(|v| v.abs() > 1e-9)
+            };
             let stem = model.stem.conv.weight.val().grad(&grads);
-            let head = model.capsules.as_ref().unwrap().transform.val().grad(&grads);
+            let head = model
+                .capsules
+                .as_ref()
+                .unwrap()
+                .transform
+                .val()
+                .grad(&grads);
             let vec4 = |t: Option<Tensor<4>>| t.map(|t| t.into_data().try_to_vec::<f32>().unwrap());
             let vec3 = |t: Option<Tensor<3>>| t.map(|t| t.into_data().try_to_vec::<f32>().unwrap());
             assert!(nonzero(vec4(stem)), "{kind:?}: zero stem grad");
