@@ -105,7 +105,10 @@ impl EmbedderConfig {
         if self.widths.is_empty() || self.widths.contains(&0) || self.stem_width == 0 {
             return err("stem_width and widths must be non-empty and positive".into());
         }
-        if self.input_size % (1 << (1 + self.widths.len().saturating_sub(1))) != 0 {
+        if !self
+            .input_size
+            .is_multiple_of(1 << (1 + self.widths.len().saturating_sub(1)))
+        {
             return err(format!(
                 "input_size {} must be divisible by 2^{} for {} stages",
                 self.input_size,
@@ -118,7 +121,7 @@ impl EmbedderConfig {
         }
         if self.arch == Arch::Capsnet {
             let f = self.feature_size();
-            if self.primary_grid == 0 || f % self.primary_grid != 0 {
+            if self.primary_grid == 0 || !f.is_multiple_of(self.primary_grid) {
                 return err(format!(
                     "primary_grid {} must divide the {f}×{f} stem map",
                     self.primary_grid
