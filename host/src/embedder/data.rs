@@ -180,3 +180,53 @@ pub fn batch_tensor(
         device,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::inshop::test_fixture;
+
+    #[test]
+    fn inshop_splits_share_item_numbers_and_batches_use_the_shared_preprocessing() {
+        let dir = test_fixture::inshop();
+        let source = DataSource {
+            dir: dir.path().to_path_buf(),
+            format: DataFormat::Inshop,
+            limit: None,
+            eval_limit: None,
+        };
+        let train = load_train(&source).unwrap();
+        assert_eq!(train.labels, vec![0, 0, 1, 1, 2, 2, 3]);
+        let EvalSet::QueryGallery { query, gallery } = load_eval(&source).unwrap() else {
+            panic!("In-shop evaluates query against gallery")
+        };
+        assert_eq!(query.labels, vec![0, 1, 2]);
+        assert_eq!(gallery.labels, vec![0, 1, 1, 2]);
+
+        let spec = PreprocessSpec {
+            size: 16,
+            ..PreprocessSpec::default()
+        };
+        let refs: Vec<&RgbImage> = train.images.iter().take(2).collect();
+        let batch = batch_tensor(&refs, &spec, &Device::flex()).unwrap();
+        assert_eq!(batch.dims(), [2, 3, 16, 16]);
+        let got: Vec<f32> = batch.into_data().try_to_vec().unwrap();
+        let mut want = vec![0f32; spec.input_len()];
+        preprocess_into(&train.images[1], &spec, &mut want).unwrap();
+        assert_eq!(&got[spec.input_len()..], &want[..]);
+    }
+
+    #[test]
+    fn fashion_mnist_limit_takes_the_first_pictures_as_rgb() {
+        let set = IdxSet {
+            rows: 2,
+            cols: 2,
+            pixels: vec![0, 50, 100, 150, 1, 2, 3, 4, 9, 9, 9, 9],
+            labels: vec![3, 1, 4],
+        };
+        let images = idx_images(&set, Some(2));
+        assert_eq!(images.labels, vec![3, 1]);
+        assert_eq!(images.images[0].get_pixel(1, 1).0, [150, 150, 150]);
+        assert_eq!(idx_images(&set, None).len(), 3);
+    }
+}

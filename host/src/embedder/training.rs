@@ -301,3 +301,88 @@ fn plot_curves(run: &RunDir, metrics: &[EpochMetrics]) -> Result<(), EmbedderErr
         message: format!("cannot write the plot: {e}"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::inshop::test_fixture;
+    use crate::embedder::data::DataFormat;
+    use crate::embedder::model::Arch;
+    use burn::tensor::Device;
+
+    fn config(dir: &Path, epochs: usize) -> TrainConfig {
+        let model = EmbedderConfig::tiny(Arch::Cnn);
+        TrainConfig {
+            preprocess: PreprocessSpec {
+                size: model.input_size as u32,
+                ..PreprocessSpec::default()
+            },
+            model,
+            data: DataSource {
+                dir: dir.to_path_buf(),
+                format: DataFormat::Inshop,
+                limit: None,
+                eval_limit: None,
+            },
+            loss: LossKind::Triplet,
+            margin: 0.3,
+            learning_rate: 1e-3,
+            p: 2,
+            k: 2,
+            epochs,
+            steps_per_epoch: Some(1),
+            seed: 4,
+            augment: Augment::default(),
+        }
+    }
+
+    #[test]
+    fn resumes_only_the_same_run_and_checkpoints_load_back() {
+        let data = test_fixture::inshop();
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("r");
+        let first = train(
+            &config(data.path(), 1),
+            &out,
+            Backend::Flex,
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(first.len(), 1);
+        let run = RunDir::open(&out).unwrap();
+        let (epoch, path) = latest_checkpoint(&run).unwrap().unwrap();
+        assert_eq!(
+            (epoch, path.file_name().unwrap()),
+            (1, "checkpoint-0001.bpk".as_ref())
+        );
+
+        let mut changed = config(data.path(), 2);
+        changed.seed = 5;
+        let err = train(&changed, &out, Backend::Flex, Default::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("only --epochs may change"),
+            "{err}"
+        );
+
+        let resumed = train(
+            &config(data.path(), 2),
+            &out,
+            Backend::Flex,
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(resumed.len(), 2);
+        assert_eq!(resumed[0], first[0]);
+
+        let loaded = crate::embedder::TrainedEmbedder::load(&out, &Device::flex()).unwrap();
+        assert_eq!(loaded.epoch, 2);
+        assert_eq!(
+            loaded.model.num_params(),
+            config(data.path(), 2)
+                .model
+                .init(&Device::flex())
+                .unwrap()
+                .num_params()
+        );
+    }
+}
