@@ -34,12 +34,20 @@ impl LossKind {
     }
 }
 
-/// Euclidean distances between all rows: `sqrt(max(|a|² + |b|² − 2 a·b, ε))`.
+/// Euclidean distances between all rows: `sqrt(max(Σ_e (a_e − b_e)², ε))`.
+///
+/// Computed from explicit differences rather than `|a|² + |b|² − 2 a·b`: once training pulls
+/// embeddings close together, the expanded form's cancellation error (~1e-7 on unit
+/// vectors) swamps the distances and their gradients. A P×K batch is small, so the
+/// `[B, B, E]` difference tensor is cheap.
 pub fn pairwise_distances(x: Tensor<2>) -> Tensor<2> {
-    let sq = x.clone().square().sum_dim(1); // [B, 1]
-    let gram = x.clone().matmul(x.transpose());
-    let d2 = sq.clone() + sq.transpose() - gram * 2.0;
-    d2.clamp_min(DIST_EPS).sqrt()
+    let diff = x.clone().unsqueeze_dim::<3>(1) - x.unsqueeze_dim::<3>(0);
+    let [b, _, _] = diff.dims();
+    diff.square()
+        .sum_dim(2)
+        .reshape([b, b])
+        .clamp_min(DIST_EPS)
+        .sqrt()
 }
 
 /// `(positive, negative)` masks as 0/1 floats: positives share a label (the diagonal
