@@ -254,4 +254,27 @@ mod tests {
                 .contains("primary_grid")
         );
     }
+
+    /// Batch-1 inference latency of the default networks on this machine's flex backend.
+    /// Run with `cargo test --release -p capsule-host -- --ignored --nocapture latency`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn latency_of_default_networks() {
+        let device = Device::flex();
+        for arch in [Arch::Capsnet, Arch::Cnn] {
+            let model = EmbedderConfig::new(arch).init(&device).unwrap().valid();
+            let x = Tensor::<4>::zeros([1, 3, 64, 64], &device);
+            let _ = model.forward(x.clone()).into_data();
+            let runs = 50;
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                let _ = model.forward(x.clone()).into_data();
+            }
+            let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+            println!(
+                "{arch:?}: {ms:.2} ms per 64 px picture, {} params",
+                model.num_params()
+            );
+        }
+    }
 }

@@ -200,7 +200,11 @@ pub fn train(
             model = optimizer.step(config.learning_rate, model, grads);
             loss_sum += value;
             bar.inc(1);
-            bar.set_message(format!("loss {:.4}", loss_sum / (step + 1) as f64));
+            let rate = ((step + 1) * sampler.batch_size()) as f64 / started.elapsed().as_secs_f64();
+            bar.set_message(format!(
+                "loss {:.4}, {rate:.0} img/s",
+                loss_sum / (step + 1) as f64
+            ));
         }
         let train_seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
