@@ -115,13 +115,16 @@ impl TrainEmbedderArgs {
             ..PreprocessSpec::default()
         };
         let fmnist = self.format == DataFormat::Fmnist;
+        if !fmnist && (self.limit.is_some() || self.eval_limit.is_some()) {
+            anyhow::bail!("--limit and --eval-limit apply to Fashion-MNIST (--format fmnist) only");
+        }
         Ok(TrainConfig {
             model,
             preprocess,
             data: DataSource {
                 dir: data_dir(&self.data, self.format)?,
                 format: self.format,
-                limit: self.limit.filter(|_| fmnist),
+                limit: self.limit,
                 eval_limit: fmnist.then(|| self.eval_limit.unwrap_or(FMNIST_TRAIN_EVAL_LIMIT)),
             },
             loss: self.loss,
@@ -213,7 +216,10 @@ pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
         }
         None => source.dir,
     };
-    source.eval_limit = args.limit.filter(|_| source.format == DataFormat::Fmnist);
+    if args.limit.is_some() && source.format != DataFormat::Fmnist {
+        anyhow::bail!("--limit applies to Fashion-MNIST (--format fmnist) only");
+    }
+    source.eval_limit = args.limit;
     let set = load_eval(&source)
         .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
     let mut protocol = match source.format {

@@ -158,4 +158,58 @@ mod tests {
             vec![0.0]
         );
     }
+
+    /// Recall@K by sorting: every candidate ordered by distance, negatives before positives
+    /// at equal distance, hit if a positive is among the first K.
+    fn naive(q: &[f32], ql: &[u32], g: &[f32], gl: &[u32], dim: usize, k: usize, loo: bool) -> f64 {
+        let mut hits = 0;
+        for i in 0..ql.len() {
+            let mut order: Vec<(f32, bool)> = (0..gl.len())
+                .filter(|&j| !(loo && i == j))
+                .map(|j| {
+                    let d = (0..dim)
+                        .map(|e| (q[i * dim + e] - g[j * dim + e]).powi(2))
+                        .sum();
+                    (d, gl[j] == ql[i])
+                })
+                .collect();
+            order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            hits += order.iter().take(k).any(|o| o.1) as usize;
+        }
+        hits as f64 / ql.len() as f64
+    }
+
+    #[test]
+    fn matches_sorting_on_random_sets_with_ties() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        for case in 0..40 {
+            let dim = rng.random_range(1..4);
+            let (nq, ng) = (rng.random_range(1..12), rng.random_range(1..15));
+            let loo = case % 2 == 0;
+            let ng = if loo { nq } else { ng };
+            // Small integers make equal distances common.
+            let mut values = |n: usize| -> Vec<f32> {
+                (0..n * dim)
+                    .map(|_| rng.random_range(0..3) as f32)
+                    .collect()
+            };
+            let q = values(nq);
+            let g = if loo { q.clone() } else { values(ng) };
+            let ql: Vec<u32> = (0..nq).map(|_| rng.random_range(0..3)).collect();
+            let gl: Vec<u32> = if loo {
+                ql.clone()
+            } else {
+                (0..ng).map(|_| rng.random_range(0..3)).collect()
+            };
+            let ks = [1, 2, 5];
+            let got = recall_at_k(&q, &ql, &g, &gl, dim, &ks, loo);
+            for (k, r) in ks.iter().zip(got) {
+                assert!(
+                    (r - naive(&q, &ql, &g, &gl, dim, *k, loo)).abs() < 1e-12,
+                    "case {case} K={k}"
+                );
+            }
+        }
+    }
 }
