@@ -178,6 +178,14 @@ impl EmbedderConfig {
 
 /// The embedder: images `[B, 3, S, S]` (preprocessed by `capsule_device::preprocess`) →
 /// unit-length embeddings `[B, embedding_dim]`.
+///
+/// Parameter paths in a checkpoint (what an exporter reads): `stem.conv.weight`,
+/// `stem.bn.{gamma,beta,running_mean,running_var}`, per block `i`
+/// `stem.blocks.i.{conv1,bn1,conv2,bn2}`, `stem.blocks.i.se.{reduce,expand}.{weight,bias}`
+/// and `stem.blocks.i.shortcut.{conv,bn}`; then `capsules.primary.{weight,bias}` and
+/// `capsules.transform` (capsnet) or `projection.{weight,bias}` (cnn). burn stores a
+/// `Linear` weight as `[in, out]`, the transpose of ONNX `Gemm`'s default `B`; batch norms
+/// use burn's default ε = 1e-5.
 #[derive(Module, Debug)]
 pub struct Embedder {
     pub stem: ResNetStem,
