@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod embedder;
 pub mod eval;
 pub mod onnx;
 pub mod synth;

@@ -14,6 +14,9 @@ pub enum EvalCommand {
     /// together in training outfits, ignoring what the garments look like. Its distance
     /// from chance (FITB 0.25, AUC 0.5) is what the data gives away without appearance.
     TypePrior(OutfitDataArgs),
+    /// Recall@1/5/10/20 of a trained embedder: In-shop query/gallery, or Fashion-MNIST
+    /// class-level retrieval (each test picture against the others).
+    Embedder(super::embedder::EvalEmbedderArgs),
 }
 
 /// Which Polyvore-format data and split to evaluate on.
@@ -118,6 +121,7 @@ impl std::fmt::Display for OutfitScores {
 
 pub fn run(command: EvalCommand) -> Result<()> {
     match command {
+        EvalCommand::Embedder(args) => return super::embedder::run_eval(args),
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
             let scores = OutfitScores::measure(&TypePrior::fit(&data), &data, args.split());

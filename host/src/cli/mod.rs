@@ -2,6 +2,7 @@
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
 mod data;
+mod embedder;
 mod eval;
 
 use anyhow::Result;
@@ -23,6 +24,15 @@ pub enum Command {
     /// Evaluate models and baselines on the published protocols.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Train models; re-running the same command resumes from the last complete epoch.
+    #[command(subcommand)]
+    Train(TrainCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TrainCommand {
+    /// The garment embedder (capsnet or CNN baseline, MSML or triplet loss).
+    Embedder(embedder::TrainEmbedderArgs),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -40,5 +50,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
+        Command::Train(TrainCommand::Embedder(args)) => embedder::run_train(args),
     }
 }

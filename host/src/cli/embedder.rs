@@ -1,0 +1,263 @@
+//! `capsule-host train embedder` and `capsule-host eval embedder`.
+
+use crate::data::fmnist;
+use crate::embedder::augment::Augment;
+use crate::embedder::data::{DataFormat, DataSource, load_eval};
+use crate::embedder::evaluate::evaluate;
+use crate::embedder::loss::LossKind;
+use crate::embedder::{Arch, EmbedderConfig, TrainConfig, TrainOptions, TrainedEmbedder, train};
+use crate::training::Backend;
+use anyhow::{Context, Result};
+use burn::module::Module;
+use capsule_device::preprocess::PreprocessSpec;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Held-out Fashion-MNIST test pictures scored after each training epoch unless
+/// `--eval-limit` says otherwise (the full 10k leave-one-out is for `eval embedder`).
+const FMNIST_TRAIN_EVAL_LIMIT: usize = 1000;
+
+/// Network size presets.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Preset {
+    /// 16/32/64 channels, 128-d embedding (see `EmbedderConfig::new`).
+    Default,
+    /// A few thousand weights, 32 px, 32-d: for tests and smoke runs.
+    Tiny,
+}
+
+/// `train embedder`.
+#[derive(Args, Debug)]
+pub struct TrainEmbedderArgs {
+    /// Dataset directory (Fashion-MNIST defaults to the installed copy).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DataFormat::Inshop)]
+    pub format: DataFormat,
+    #[arg(long, value_enum, default_value_t = Arch::Capsnet)]
+    pub arch: Arch,
+    #[arg(long, value_enum, default_value_t = LossKind::Msml)]
+    pub loss: LossKind,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Identities per batch and pictures per identity, as `P,K`.
+    #[arg(long, default_value = "8,4", value_parser = parse_pk)]
+    pub pk: (usize, usize),
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Run directory: config, checkpoints, metrics.json, curves.png. Re-run to resume.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Batches per epoch (default: about one pass over the training pictures).
+    #[arg(long)]
+    pub steps_per_epoch: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fashion-MNIST: train on the first N training pictures only.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Fashion-MNIST: score Recall@1 after each epoch on the first N test pictures.
+    #[arg(long)]
+    pub eval_limit: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Input side in pixels (overrides the preset; written into the preprocessing spec).
+    #[arg(long)]
+    pub input_size: Option<usize>,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 0.3)]
+    pub margin: f32,
+    /// Train on unaltered pictures (no camera-like augmentation).
+    #[arg(long)]
+    pub no_augment: bool,
+}
+
+fn parse_pk(s: &str) -> Result<(usize, usize), String> {
+    let (p, k) = s
+        .split_once(',')
+        .ok_or_else(|| format!("expected P,K such as 8,4; got {s:?}"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|&v| v >= 2)
+            .ok_or_else(|| format!("P and K must be integers ≥ 2; got {v:?}"))
+    };
+    Ok((n(p)?, n(k)?))
+}
+
+fn data_dir(data: &Option<PathBuf>, format: DataFormat) -> Result<PathBuf> {
+    match (data, format) {
+        (Some(d), _) => Ok(d.clone()),
+        (None, DataFormat::Fmnist) => Ok(PathBuf::from(fmnist::DEFAULT_DIR)),
+        (None, DataFormat::Inshop) => {
+            anyhow::bail!(
+                "--data is required for In-shop data (make some with `capsule-host data synth`)"
+            )
+        }
+    }
+}
+
+impl TrainEmbedderArgs {
+    /// The run config these arguments describe.
+    pub fn config(&self) -> Result<TrainConfig> {
+        let mut model = match self.preset {
+            Preset::Default => EmbedderConfig::new(self.arch),
+            Preset::Tiny => EmbedderConfig::tiny(self.arch),
+        };
+        if let Some(size) = self.input_size {
+            model.input_size = size;
+        }
+        let preprocess = PreprocessSpec {
+            size: model.input_size as u32,
+            ..PreprocessSpec::default()
+        };
+        let fmnist = self.format == DataFormat::Fmnist;
+        if !fmnist && (self.limit.is_some() || self.eval_limit.is_some()) {
+            anyhow::bail!("--limit and --eval-limit apply to Fashion-MNIST (--format fmnist) only");
+        }
+        Ok(TrainConfig {
+            model,
+            preprocess,
+            data: DataSource {
+                dir: data_dir(&self.data, self.format)?,
+                format: self.format,
+                limit: self.limit,
+                eval_limit: fmnist.then(|| self.eval_limit.unwrap_or(FMNIST_TRAIN_EVAL_LIMIT)),
+            },
+            loss: self.loss,
+            margin: self.margin,
+            learning_rate: self.lr,
+            p: self.pk.0,
+            k: self.pk.1,
+            epochs: self.epochs,
+            steps_per_epoch: self.steps_per_epoch,
+            seed: self.seed,
+            augment: if self.no_augment {
+                Augment::none()
+            } else {
+                Augment::default()
+            },
+        })
+    }
+}
+
+/// `eval embedder`.
+#[derive(Args, Debug)]
+pub struct EvalEmbedderArgs {
+    /// A run directory written by `train embedder`.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Dataset directory (default: the one the run trained on).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Dataset format (default: the run's).
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+    /// Fashion-MNIST: evaluate on the first N test pictures instead of all 10,000.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `eval embedder --json` prints.
+#[derive(Debug, Serialize)]
+pub struct EmbedderEvalReport {
+    pub recall_at_1: f64,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub recall_at_20: f64,
+    pub params: usize,
+    pub embedding_dim: usize,
+    pub epoch: usize,
+    pub protocol: String,
+}
+
+pub fn run_train(args: TrainEmbedderArgs) -> Result<()> {
+    let config = args.config()?;
+    let metrics = train(
+        &config,
+        &args.out,
+        args.backend,
+        TrainOptions { progress: true },
+    )
+    .with_context(|| format!("training the embedder in {}", args.out.display()))?;
+    if let Some(last) = metrics.last() {
+        println!(
+            "{}: epoch {} of {}, loss {:.4}, held-out Recall@1 {:.3}",
+            args.out.display(),
+            last.epoch,
+            config.epochs,
+            last.loss,
+            last.recall_at_1
+        );
+    }
+    Ok(())
+}
+
+pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
+    let device = args.backend.device()?;
+    let trained = TrainedEmbedder::load(&args.run, &device)
+        .with_context(|| format!("loading the embedder run {}", args.run.display()))?;
+    let mut source = trained.config.data.clone();
+    if let Some(format) = args.format {
+        source.format = format;
+    }
+    source.dir = match &args.data {
+        Some(d) => d.clone(),
+        None if args.format.is_some_and(|f| f != trained.config.data.format) => {
+            data_dir(&None, source.format)?
+        }
+        None => source.dir,
+    };
+    if args.limit.is_some() && source.format != DataFormat::Fmnist {
+        anyhow::bail!("--limit applies to Fashion-MNIST (--format fmnist) only");
+    }
+    source.eval_limit = args.limit;
+    let set = load_eval(&source)
+        .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
+    let mut protocol = match source.format {
+        DataFormat::Inshop => format!("In-shop query/gallery: {}", set.describe()),
+        DataFormat::Fmnist => format!("Fashion-MNIST class retrieval: {}", set.describe()),
+    };
+    if let Some(n) = source.eval_limit {
+        protocol.push_str(&format!(
+            " (subset: first {n} test pictures, not the full 10k)"
+        ));
+    }
+    let scores = evaluate(&trained.model, &set, trained.spec(), &device, 128)?;
+    let report = EmbedderEvalReport {
+        recall_at_1: scores.recall_at_1,
+        recall_at_5: scores.recall_at_5,
+        recall_at_10: scores.recall_at_10,
+        recall_at_20: scores.recall_at_20,
+        params: trained.model.num_params(),
+        embedding_dim: trained.config.model.embedding_dim,
+        epoch: trained.epoch,
+        protocol,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{} ({:?}, {} params, {}-d, epoch {})\n{}\nRecall@1  {:.4}\nRecall@5  {:.4}\nRecall@10 {:.4}\nRecall@20 {:.4}",
+            args.run.display(),
+            trained.config.model.arch,
+            report.params,
+            report.embedding_dim,
+            report.epoch,
+            report.protocol,
+            report.recall_at_1,
+            report.recall_at_5,
+            report.recall_at_10,
+            report.recall_at_20
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! The embedder module and the serde config saved beside every checkpoint.
+//!
+//! Both architectures of the ablation live here so they share the stem code: `capsnet` is the
+//! SE-ResNet stem with the capsule head, `cnn` is the same residual stem without SE and with
+//! global average pooling and one linear layer instead of capsules.
+
+use super::capsules::{CapsuleHead, CapsuleShape, EPS};
+use super::se_resnet::ResNetStem;
+use burn::nn::{Linear, LinearConfig};
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Which network produces the embedding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// SE-ResNet stem → primary capsules → dynamic routing → output capsules.
+    Capsnet,
+    /// Plain residual CNN → global average pool → linear (the baseline).
+    Cnn,
+}
+
+/// Every number that shapes the network. Saved as part of `config.json` in a run, so a
+/// checkpoint can always be rebuilt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedderConfig {
+    pub arch: Arch,
+    /// Side of the square input; must match the preprocessing spec of the run.
+    pub input_size: usize,
+    /// Channels of the first (stride 2) convolution.
+    pub stem_width: usize,
+    /// Channels of each residual stage; stages after the first halve the resolution.
+    pub widths: Vec<usize>,
+    pub blocks_per_stage: usize,
+    /// SE bottleneck ratio (capsnet only; the CNN baseline has no SE).
+    pub se_reduction: usize,
+    /// Side of the pooled grid the primary capsules sit on.
+    pub primary_grid: usize,
+    pub primary_types: usize,
+    pub primary_dim: usize,
+    pub output_capsules: usize,
+    pub output_dim: usize,
+    pub routing_iterations: usize,
+    /// Length of the L2-normalised embedding. For capsnet it is
+    /// `output_capsules × output_dim`.
+    pub embedding_dim: usize,
+}
+
+/// A config that cannot build a network.
+#[derive(Debug, thiserror::Error)]
+#[error("embedder config: {0}")]
+pub struct ConfigError(pub String);
+
+impl EmbedderConfig {
+    /// The default network for `arch`: 64 px input, widths 16/32/64, 128-d embedding; the
+    /// capsule head pools the 8×8 stem map to a 4×4 grid of 8 capsule types (128 primary
+    /// capsules) routed 3 times into 16 capsules of 8 dimensions.
+    pub fn new(arch: Arch) -> Self {
+        Self {
+            arch,
+            input_size: 64,
+            stem_width: 16,
+            widths: vec![16, 32, 64],
+            blocks_per_stage: 1,
+            se_reduction: 4,
+            primary_grid: 4,
+            primary_types: 8,
+            primary_dim: 8,
+            output_capsules: 16,
+            output_dim: 8,
+            routing_iterations: 3,
+            embedding_dim: 128,
+        }
+    }
+
+    /// A very small network for tests (32 px input, 32-d embedding).
+    pub fn tiny(arch: Arch) -> Self {
+        Self {
+            arch,
+            input_size: 32,
+            stem_width: 4,
+            widths: vec![8, 8],
+            blocks_per_stage: 1,
+            se_reduction: 2,
+            primary_grid: 2,
+            primary_types: 4,
+            primary_dim: 4,
+            output_capsules: 8,
+            output_dim: 4,
+            routing_iterations: 3,
+            embedding_dim: 32,
+        }
+    }
+
+    /// Side of the stem's output map.
+    pub fn feature_size(&self) -> usize {
+        let halvings = 1 + self.widths.len().saturating_sub(1);
+        self.input_size >> halvings
+    }
+
+    /// Checks that the numbers fit together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |m: String| Err(ConfigError(m));
+        if self.widths.is_empty() || self.widths.contains(&0) || self.stem_width == 0 {
+            return err("stem_width and widths must be non-empty and positive".into());
+        }
+        if !self
+            .input_size
+            .is_multiple_of(1 << (1 + self.widths.len().saturating_sub(1)))
+        {
+            return err(format!(
+                "input_size {} must be divisible by 2^{} for {} stages",
+                self.input_size,
+                self.widths.len(),
+                self.widths.len()
+            ));
+        }
+        if self.embedding_dim == 0 {
+            return err("embedding_dim must be positive".into());
+        }
+        if self.arch == Arch::Capsnet {
+            let f = self.feature_size();
+            if self.primary_grid == 0 || !f.is_multiple_of(self.primary_grid) {
+                return err(format!(
+                    "primary_grid {} must divide the {f}×{f} stem map",
+                    self.primary_grid
+                ));
+            }
+            if self.output_capsules * self.output_dim != self.embedding_dim {
+                return err(format!(
+                    "embedding_dim {} must equal output_capsules {} × output_dim {}",
+                    self.embedding_dim, self.output_capsules, self.output_dim
+                ));
+            }
+            if self.routing_iterations == 0 || self.primary_types == 0 || self.primary_dim == 0 {
+                return err(
+                    "routing_iterations, primary_types, primary_dim must be positive".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds a freshly initialised network (seed the device first for reproducibility).
+    pub fn init(&self, device: &Device) -> Result<Embedder, ConfigError> {
+        self.validate()?;
+        let capsnet = self.arch == Arch::Capsnet;
+        let stem = ResNetStem::new(
+            self.stem_width,
+            &self.widths,
+            self.blocks_per_stage,
+            capsnet.then_some(self.se_reduction),
+            device,
+        );
+        let channels = *self.widths.last().expect("validated non-empty");
+        Ok(Embedder {
+            stem,
+            capsules: capsnet.then(|| {
+                CapsuleHead::new(
+                    CapsuleShape {
+                        in_channels: channels,
+                        grid: self.primary_grid,
+                        primary_types: self.primary_types,
+                        primary_dim: self.primary_dim,
+                        output_capsules: self.output_capsules,
+                        output_dim: self.output_dim,
+                        routing_iterations: self.routing_iterations,
+                    },
+                    device,
+                )
+            }),
+            projection: (!capsnet)
+                .then(|| LinearConfig::new(channels, self.embedding_dim).init(device)),
+        })
+    }
+}
+
+/// The embedder: images `[B, 3, S, S]` (preprocessed by `capsule_device::preprocess`) →
+/// unit-length embeddings `[B, embedding_dim]`.
+///
+/// Parameter paths in a checkpoint (what an exporter reads): `stem.conv.weight`,
+/// `stem.bn.{gamma,beta,running_mean,running_var}`, per block `i`
+/// `stem.blocks.i.{conv1,bn1,conv2,bn2}`, `stem.blocks.i.se.{reduce,expand}.{weight,bias}`
+/// and `stem.blocks.i.shortcut.{conv,bn}`; then `capsules.primary.{weight,bias}` and
+/// `capsules.transform` (capsnet) or `projection.{weight,bias}` (cnn). burn stores a
+/// `Linear` weight as `[in, out]`, the transpose of ONNX `Gemm`'s default `B`; batch norms
+/// use burn's default ε = 1e-5.
+#[derive(Module, Debug)]
+pub struct Embedder {
+    pub stem: ResNetStem,
+    /// Present for `capsnet`.
+    pub capsules: Option<CapsuleHead>,
+    /// Present for `cnn`: global average pool → this linear layer.
+    pub projection: Option<Linear>,
+}
+
+impl Embedder {
+    /// The unit-length embeddings of a batch.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        let features = self.stem.forward(images);
+        let raw = match (&self.capsules, &self.projection) {
+            (Some(head), _) => head.forward(features),
+            (None, Some(linear)) => {
+                let [b, c, _, _] = features.dims();
+                linear.forward(features.mean_dim(3).mean_dim(2).reshape([b, c]))
+            }
+            (None, None) => unreachable!("an embedder has a capsule head or a projection"),
+        };
+        l2_normalize(raw)
+    }
+}
+
+/// `x / sqrt(Σ x² + ε)` per row.
+pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
+    let norm = (x.clone().square().sum_dim(1) + EPS).sqrt();
+    x / norm
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit_rows(arch: Arch) {
+        let device = Device::flex();
+        let config = EmbedderConfig::tiny(arch);
+        let model = config.init(&device).unwrap();
+        let x = Tensor::<4>::random(
+            [3, 3, 32, 32],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let out = model.forward(x);
+        assert_eq!(out.dims(), [3, config.embedding_dim]);
+        let norms: Vec<f32> = out
+            .square()
+            .sum_dim(1)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for n in norms {
+            assert!((n - 1.0).abs() < 1e-4, "row norm² {n}");
+        }
+    }
+
+    #[test]
+    fn capsnet_and_cnn_emit_unit_embeddings() {
+        unit_rows(Arch::Capsnet);
+        unit_rows(Arch::Cnn);
+    }
+
+    #[test]
+    fn default_configs_validate_and_capsnet_grid_must_divide_the_map() {
+        EmbedderConfig::new(Arch::Capsnet).validate().unwrap();
+        EmbedderConfig::new(Arch::Cnn).validate().unwrap();
+        let mut bad = EmbedderConfig::new(Arch::Capsnet);
+        bad.primary_grid = 3;
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("primary_grid")
+        );
+    }
+
+    /// Batch-1 inference latency of the default networks on this machine's flex backend.
+    /// Run with `cargo test --release -p capsule-host -- --ignored --nocapture latency`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn latency_of_default_networks() {
+        let device = Device::flex();
+        for arch in [Arch::Capsnet, Arch::Cnn] {
+            let model = EmbedderConfig::new(arch).init(&device).unwrap().valid();
+            let x = Tensor::<4>::zeros([1, 3, 64, 64], &device);
+            let _ = model.forward(x.clone()).into_data();
+            let runs = 50;
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                let _ = model.forward(x.clone()).into_data();
+            }
+            let ms = start.elapsed().as_secs_f64() * 1e3 / runs as f64;
+            println!(
+                "{arch:?}: {ms:.2} ms per 64 px picture, {} params",
+                model.num_params()
+            );
+        }
+    }
+}
