@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod garment;
 pub mod identify;
 pub mod preprocess;
+pub mod runtime;
 pub mod wardrobe;
 
 pub use garment::GarmentType;

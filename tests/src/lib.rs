@@ -91,3 +91,38 @@ pub fn reference_embedding(
     out.iter_mut().for_each(|v| *v /= norm);
     out
 }
+
+/// Product pictures of `garments` synthetic garments (seed 4), copied into
+/// `dir/<type>/<title>-<item id>.jpg`, the layout `capsule wardrobe import` reads.
+pub fn garment_photos(dir: &std::path::Path, garments: usize) {
+    let synth = dir.join("synth");
+    let args = [
+        "capsule-host",
+        "data",
+        "synth",
+        "--out",
+        &synth.display().to_string(),
+        "--garments",
+        &garments.to_string(),
+        "--views",
+        "2",
+        "--outfits",
+        "10",
+        "--seed",
+        "4",
+    ];
+    capsule_host::cli::run(args).unwrap();
+    let variant = capsule_host::data::polyvore::Variant::Nondisjoint;
+    let data =
+        capsule_host::data::polyvore::PolyvoreDataset::load(&synth.join("polyvore"), variant)
+            .unwrap();
+    for (id, item) in &data.items {
+        let folder = dir.join(item.garment_type.as_str());
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::copy(
+            &item.image,
+            folder.join(format!("{}-{id}.jpg", item.title.replace(' ', "_"))),
+        )
+        .unwrap();
+    }
+}

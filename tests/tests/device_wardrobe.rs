@@ -14,47 +14,12 @@ fn capsule(data: &Path, args: &[&str]) -> anyhow::Result<()> {
     capsule_device::cli::run(all)
 }
 
-/// Writes product pictures of the synthetic generator into DIR/<type>/<name>.jpg.
-fn photo_folder(dir: &Path) {
-    let synth = dir.join("synth");
-    capsule_host::cli::run([
-        "capsule-host",
-        "data",
-        "synth",
-        "--out",
-        &synth.display().to_string(),
-        "--garments",
-        "14",
-        "--views",
-        "2",
-        "--outfits",
-        "10",
-        "--seed",
-        "4",
-    ])
-    .unwrap();
-    let data = capsule_host::data::polyvore::PolyvoreDataset::load(
-        &synth.join("polyvore"),
-        capsule_host::data::polyvore::Variant::Nondisjoint,
-    )
-    .unwrap();
-    for (id, item) in &data.items {
-        let folder = dir.join("photos").join(item.garment_type.as_str());
-        std::fs::create_dir_all(&folder).unwrap();
-        std::fs::copy(
-            &item.image,
-            folder.join(format!("{}-{id}.jpg", item.title.replace(' ', "_"))),
-        )
-        .unwrap();
-    }
-}
-
 #[test]
 fn import_identify_update_export_remove() {
     let dir = tempfile::tempdir().unwrap();
     let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));
     capsule_e2e::write_tiny_embedder(&model);
-    photo_folder(dir.path());
+    capsule_e2e::garment_photos(&dir.path().join("photos"), 14);
     let m = model.display().to_string();
     capsule(
         &data,

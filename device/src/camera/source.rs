@@ -174,7 +174,15 @@ impl FrameSource for ImageDir {
             self.position = 0;
         }
         if self.current.is_none() {
-            self.current = Some(read_picture(&self.files[self.position])?);
+            match read_picture(&self.files[self.position]) {
+                Ok(picture) => self.current = Some(picture),
+                Err(e) => {
+                    // Skip the unreadable picture so the show goes on with the next one.
+                    self.position += 1;
+                    self.shown = 0;
+                    return Err(e);
+                }
+            }
         }
         let Some(image) = &self.current else {
             return Ok(None);

@@ -2,6 +2,7 @@
 //! module, and tests run any command in-process with [`run`].
 
 mod identify;
+mod run;
 mod wardrobe;
 
 use crate::board::BoardProfile;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Which wardrobe garment is in this picture? Nearest garments by cosine similarity, or
     /// "new" when none is close enough.
     Identify(identify::IdentifyArgs),
+    /// Run the mirror: frames from the camera (or a recording or slideshow), recognise the
+    /// garment held up, and draw it on the display.
+    Run(run::RunArgs),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -91,6 +95,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Wardrobe(command) => wardrobe::run(&session, command)?,
         Command::Identify(args) => identify::run(&session, args)?,
+        Command::Run(args) => run::run(&session, args)?,
     }
     Ok(())
 }

@@ -1,0 +1,188 @@
+//! The frame loop: frames in, steadiness check, garment region, embedding, identification,
+//! screen out. One frame is held at a time, so memory stays flat however long it runs; bad
+//! frames and a lost camera are counted and shown, never fatal.
+
+use super::sink::ScreenSink;
+use crate::camera::{FrameSource, Motion, SteadinessDetector, garment_region};
+use crate::display::Screen;
+use crate::engine::Embedder;
+use crate::identify::{EmbeddingIndex, Identification};
+use serde::Serialize;
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct LoopConfig {
+    /// Region of interest (fractions of the frame) where garments are held up.
+    pub roi: [f32; 4],
+    /// Similarity under which a garment counts as new.
+    pub threshold: f32,
+    /// Stop after this many frames (soak tests, demos); `None` runs until the source ends.
+    pub max_frames: Option<u64>,
+    /// Redraw the scanning screen every this many frames (drawing costs CPU too).
+    pub redraw_every: u64,
+    /// Give up after this many source failures in a row (a camera reconnects on its own;
+    /// a folder of unreadable files should not spin forever).
+    pub max_consecutive_failures: u32,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        Self {
+            roi: [0.0, 0.0, 1.0, 1.0],
+            threshold: crate::identify::DEFAULT_NEW_GARMENT_THRESHOLD,
+            max_frames: None,
+            redraw_every: 15,
+            max_consecutive_failures: 50,
+        }
+    }
+}
+
+/// What the loop did, for logs and soak tests.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoopStats {
+    pub frames: u64,
+    pub steady_views: u64,
+    pub recognised: u64,
+    pub new_garments: u64,
+    pub bad_frames: u64,
+    pub source_failures: u64,
+    pub embed_failures: u64,
+    pub display_failures: u64,
+}
+
+/// Something worth telling the owner or a log.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A steady view was identified.
+    Identified {
+        sequence: u64,
+        identification: &'a Identification,
+    },
+    /// A recoverable problem (bad frame, camera lost, display write failed).
+    Problem(String),
+}
+
+/// The loop could not go on.
+#[derive(Debug, thiserror::Error)]
+#[error("frame loop stopped after {failures} failures in a row of {source_name}; last: {last}")]
+pub struct LoopError {
+    pub source_name: String,
+    pub failures: u32,
+    pub last: String,
+}
+
+/// Draws a screen; a failing display is counted and reported, not fatal.
+fn show(
+    sink: &mut dyn ScreenSink,
+    screen: &Screen<'_>,
+    stats: &mut LoopStats,
+    on_event: &mut dyn FnMut(&Event<'_>),
+) {
+    if let Err(e) = sink.show(screen) {
+        stats.display_failures += 1;
+        on_event(&Event::Problem(e.to_string()));
+    }
+}
+
+/// Runs until the source ends, `max_frames` is reached or the source keeps failing.
+pub fn run(
+    source: &mut dyn FrameSource,
+    embedder: &mut Embedder,
+    index: &EmbeddingIndex,
+    sink: &mut dyn ScreenSink,
+    config: &LoopConfig,
+    mut on_event: impl FnMut(&Event<'_>),
+) -> Result<LoopStats, LoopError> {
+    let mut stats = LoopStats::default();
+    let mut detector = SteadinessDetector::default();
+    let mut failures = 0u32;
+    while config.max_frames.is_none_or(|max| stats.frames < max) {
+        let frame = match source.next_frame() {
+            Ok(Some(frame)) => {
+                failures = 0;
+                frame
+            }
+            Ok(None) => break,
+            Err(e) if e.is_transient() => {
+                stats.bad_frames += 1;
+                stats.frames += 1;
+                on_event(&Event::Problem(e.to_string()));
+                continue;
+            }
+            Err(e) => {
+                stats.source_failures += 1;
+                failures += 1;
+                let message = e.to_string();
+                on_event(&Event::Problem(message.clone()));
+                show(
+                    sink,
+                    &Screen::Message {
+                        title: "camera",
+                        detail: &message,
+                    },
+                    &mut stats,
+                    &mut on_event,
+                );
+                if failures >= config.max_consecutive_failures {
+                    return Err(LoopError {
+                        source_name: source.name(),
+                        failures,
+                        last: message,
+                    });
+                }
+                continue;
+            }
+        };
+        stats.frames += 1;
+        match detector.observe(&frame.image) {
+            Motion::Steady => {
+                stats.steady_views += 1;
+                let garment = garment_region(&frame.image, config.roi);
+                match embedder.embed(&garment) {
+                    Ok(embedding) => {
+                        let identification = index.identify(&embedding, 3, config.threshold);
+                        if identification.new {
+                            stats.new_garments += 1;
+                        } else {
+                            stats.recognised += 1;
+                        }
+                        on_event(&Event::Identified {
+                            sequence: frame.sequence,
+                            identification: &identification,
+                        });
+                        let thumb = image::imageops::thumbnail(&garment, 160, 160);
+                        let best = identification.top.first();
+                        let screen = Screen::Recognised {
+                            picture: &thumb,
+                            name: best.map_or("", |m| m.name.as_str()),
+                            kind: best.map_or("", |m| m.garment_type.as_str()),
+                            similarity: best.map_or(0.0, |m| m.similarity),
+                            new: identification.new,
+                        };
+                        show(sink, &screen, &mut stats, &mut on_event);
+                    }
+                    Err(e) => {
+                        stats.embed_failures += 1;
+                        on_event(&Event::Problem(e.to_string()));
+                    }
+                }
+            }
+            Motion::Moving | Motion::Settling => {
+                if stats.frames % config.redraw_every.max(1) == 1 {
+                    let preview = image::imageops::thumbnail(&frame.image, 320, 240);
+                    show(
+                        sink,
+                        &Screen::Scanning {
+                            frame: &preview,
+                            status: "hold a garment still in front of the camera",
+                        },
+                        &mut stats,
+                        &mut on_event,
+                    );
+                }
+            }
+            Motion::Holding => {}
+        }
+    }
+    Ok(stats)
+}
