@@ -11,6 +11,7 @@ pub mod camera;
 pub mod cli;
 pub mod display;
 pub mod engine;
+pub mod formats;
 pub mod fsutil;
 pub mod garment;
 pub mod identify;

@@ -1,0 +1,3 @@
+//! Published dataset formats the device reads too (wardrobe import).
+
+pub mod polyvore;
