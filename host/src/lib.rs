@@ -7,5 +7,6 @@
 pub mod cli;
 pub mod data;
 pub mod eval;
+pub mod stylist;
 pub mod synth;
 pub mod training;

@@ -14,6 +14,8 @@ pub enum EvalCommand {
     /// together in training outfits, ignoring what the garments look like. Its distance
     /// from chance (FITB 0.25, AUC 0.5) is what the data gives away without appearance.
     TypePrior(OutfitDataArgs),
+    /// A trained stylist: FITB, hard FITB and compatibility AUC with K context edges.
+    Stylist(super::stylist::EvalStylistArgs),
 }
 
 /// Which Polyvore-format data and split to evaluate on.
@@ -118,6 +120,7 @@ impl std::fmt::Display for OutfitScores {
 
 pub fn run(command: EvalCommand) -> Result<()> {
     match command {
+        EvalCommand::Stylist(args) => return super::stylist::eval(args),
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
             let scores = OutfitScores::measure(&TypePrior::fit(&data), &data, args.split());

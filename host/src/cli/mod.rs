@@ -3,6 +3,8 @@
 
 mod data;
 mod eval;
+mod stylist;
+mod train;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -23,6 +25,12 @@ pub enum Command {
     /// Evaluate models and baselines on the published protocols.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Train models.
+    #[command(subcommand)]
+    Train(train::TrainCommand),
+    /// Stylist tools: node features for the garment graph.
+    #[command(subcommand)]
+    Stylist(stylist::StylistCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -40,5 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
+        Command::Train(command) => train::run(command),
+        Command::Stylist(command) => stylist::run(command),
     }
 }
