@@ -69,7 +69,12 @@ fn stylist_trains_resumes_and_evaluates() {
         ])
     };
     train("2");
-    for file in ["config.json", "metrics.json", "model.bpk", "standardizer.json"] {
+    for file in [
+        "config.json",
+        "metrics.json",
+        "model.bpk",
+        "standardizer.json",
+    ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
     assert!(image::open(run.join("curves.png")).is_ok());
@@ -82,7 +87,11 @@ fn stylist_trains_resumes_and_evaluates() {
     train("3");
     let resumed = epochs(&run);
     assert_eq!(resumed.len(), 3, "resuming adds only the missing epoch");
-    assert_eq!(resumed[..2], first[..], "earlier epochs are kept as they were");
+    assert_eq!(
+        resumed[..2],
+        first[..],
+        "earlier epochs are kept as they were"
+    );
 
     for k in ["0", "3"] {
         let out = Command::new(env!("CARGO_BIN_EXE_capsule-host"))

@@ -80,6 +80,10 @@ pub struct EvalStylistArgs {
     pub seed: u64,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+    /// Also write whether each FITB and hard FITB question was answered right (JSON, in
+    /// question-file order), for error analysis.
+    #[arg(long)]
+    pub per_question: Option<PathBuf>,
 }
 
 pub fn run(command: StylistCommand) -> Result<()> {
@@ -156,6 +160,10 @@ pub fn eval(args: EvalStylistArgs) -> Result<()> {
         args.context,
         args.seed,
     )?;
+    if let Some(path) = &args.per_question {
+        capsule_device::fsutil::write_atomic(path, &serde_json::to_vec(&scores.per_question)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.data.json {
         println!("{}", serde_json::to_string(&scores)?);
     } else {

@@ -22,6 +22,17 @@ pub struct StylistScores {
     pub fitb_hard: Option<f64>,
     pub auc: Option<f64>,
     pub context_k: usize,
+    /// Whether each FITB / hard FITB question (in file order) was answered right, for
+    /// error analysis (`eval stylist --per-question FILE`).
+    #[serde(skip)]
+    pub per_question: PerQuestion,
+}
+
+/// Per-question outcomes behind [`StylistScores`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PerQuestion {
+    pub fitb: Vec<bool>,
+    pub fitb_hard: Vec<bool>,
 }
 
 /// Largest number of nodes encoded in one call (bounds memory: nodes × hidden floats).
@@ -51,21 +62,26 @@ pub fn evaluate(
     let s = data.split(split);
     let fitb = |questions: &Option<Vec<crate::data::polyvore::FitbQuestion>>, salt: u64| {
         let Some(questions) = questions.as_deref().filter(|q| !q.is_empty()) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let queries = questions
             .iter()
             .map(|q| q.question.iter().chain(&q.candidates).cloned().collect())
             .collect::<Vec<Vec<String>>>();
         let scorers = context.scorers(&queries, salt, "FITB question")?;
-        let correct: f64 = questions
-            .iter()
-            .zip(&scorers)
-            .filter_map(|(q, scorer)| {
-                fitb_accuracy(scorer, std::slice::from_ref(q), Ties::AgainstAnswer)
-            })
-            .sum();
-        Ok::<_, StylistError>(Some(correct / questions.len() as f64))
+        Ok::<_, StylistError>(
+            questions
+                .iter()
+                .zip(&scorers)
+                .map(|(q, scorer)| {
+                    fitb_accuracy(scorer, std::slice::from_ref(q), Ties::AgainstAnswer) == Some(1.0)
+                })
+                .collect(),
+        )
+    };
+    let share = |correct: &[bool]| {
+        (!correct.is_empty())
+            .then(|| correct.iter().filter(|&&c| c).count() as f64 / correct.len() as f64)
     };
     let auc = match s.compatibility.as_deref().filter(|q| !q.is_empty()) {
         None => None,
@@ -80,11 +96,16 @@ pub fn evaluate(
             roc_auc(&scored)
         }
     };
-    Ok(StylistScores {
+    let per_question = PerQuestion {
         fitb: fitb(&s.fitb, 1)?,
         fitb_hard: fitb(&s.fitb_hard, 2)?,
+    };
+    Ok(StylistScores {
+        fitb: share(&per_question.fitb),
+        fitb_hard: share(&per_question.fitb_hard),
         auc,
         context_k: k,
+        per_question,
     })
 }
 

@@ -76,17 +76,22 @@ impl StylistConfig {
 pub enum Neighbourhood {
     /// Gather along `src`, scatter-add into `dst`, scale rows by `1/degree`: memory and time
     /// linear in edges, for training graphs of any size.
-    Edges {
-        src: Tensor<1, Int>,
-        dst: Tensor<1, Int>,
-        inv_degree: Tensor<2>,
-    },
+    Edges(Box<EdgeTensors>),
     /// A dense row-normalised adjacency `[n, n]`: one MatMul, which exports to ONNX with a
     /// symbolic node count and runs in tract without scatter support — for wardrobe-sized
     /// graphs on the device.
-    Dense(Tensor<2>),
+    Dense(Box<Tensor<2>>),
     /// No edges at all (every node isolated): only the self term.
     Isolated,
+}
+
+/// Device tensors of a [`MessageEdges`].
+#[derive(Debug, Clone)]
+pub struct EdgeTensors {
+    pub src: Tensor<1, Int>,
+    pub dst: Tensor<1, Int>,
+    /// `[nodes, 1]`.
+    pub inv_degree: Tensor<2>,
 }
 
 impl Neighbourhood {
@@ -96,40 +101,36 @@ impl Neighbourhood {
             return Self::Isolated;
         }
         let e = edges.src.len();
-        Self::Edges {
+        Self::Edges(Box::new(EdgeTensors {
             src: Tensor::from_data(TensorData::new(edges.src.clone(), [e]), device),
             dst: Tensor::from_data(TensorData::new(edges.dst.clone(), [e]), device),
             inv_degree: Tensor::from_data(
                 TensorData::new(edges.inv_degree.clone(), [edges.nodes, 1]),
                 device,
             ),
-        }
+        }))
     }
 
     /// The dense form of `edges` (quadratic in nodes).
     pub fn dense(edges: &MessageEdges, device: &Device) -> Self {
-        Self::Dense(Tensor::from_data(
+        Self::Dense(Box::new(Tensor::from_data(
             TensorData::new(edges.dense_adjacency(), [edges.nodes, edges.nodes]),
             device,
-        ))
+        )))
     }
 
     /// Mean of each node's neighbours' rows of `h` (zero rows for isolated nodes), or
     /// `None` when no node has a neighbour.
     fn mean(&self, h: Tensor<2>) -> Option<Tensor<2>> {
         match self {
-            Self::Edges {
-                src,
-                dst,
-                inv_degree,
-            } => {
-                let messages = h.clone().select(0, src.clone());
+            Self::Edges(e) => {
+                let messages = h.clone().select(0, e.src.clone());
                 let sum =
                     h.zeros_like()
-                        .select_assign(0, dst.clone(), messages, IndexingUpdateOp::Add);
-                Some(sum * inv_degree.clone())
+                        .select_assign(0, e.dst.clone(), messages, IndexingUpdateOp::Add);
+                Some(sum * e.inv_degree.clone())
             }
-            Self::Dense(adjacency) => Some(adjacency.clone().matmul(h)),
+            Self::Dense(adjacency) => Some((**adjacency).clone().matmul(h)),
             Self::Isolated => None,
         }
     }

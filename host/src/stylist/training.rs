@@ -368,12 +368,15 @@ fn plot(run: &RunDir, metrics: &[EpochMetrics], k: usize) -> Result<(), StylistE
             series: vec![series("train", &|m| Some(m.loss))],
         },
         Panel {
+            title: "edge accuracy (train targets)".into(),
+            series: vec![series("train", &|m| Some(m.accuracy))],
+        },
+        Panel {
             title: format!("validation, K = {k}"),
             series: vec![
                 series("FITB", &|m| m.valid_fitb),
                 series("FITB hard", &|m| m.valid_fitb_hard),
                 series("AUC", &|m| m.valid_auc),
-                series("edge acc", &|m| Some(m.accuracy)),
             ],
         },
     ];
