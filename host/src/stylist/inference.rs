@@ -84,6 +84,20 @@ impl TrainedStylist {
         to_vec(self.model.encoder.forward(x, &nb).into_data())
     }
 
+    /// Embeddings of every node of `graph` with all its edges as context — what the device
+    /// does with a wardrobe graph. Row-major `[graph.len(), hidden]`, in node order.
+    pub fn embed_graph(
+        &self,
+        graph: &ItemGraph,
+        features: &FeatureFile,
+    ) -> Result<Vec<f32>, StylistError> {
+        let inputs = self.node_inputs(graph, features)?;
+        Ok(self.encode(
+            &inputs,
+            &MessageEdges::from_undirected(graph.len(), &graph.edges),
+        ))
+    }
+
     /// Compatibility logit of two embeddings of garment types `ta`, `tb` (higher = better).
     pub fn pair_logit(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
         self.decoder.logit(a, ta, b, tb)
@@ -129,4 +143,47 @@ fn read<T: serde::de::DeserializeOwned>(run: &RunDir, name: &str) -> Result<T, S
         path: run.file(name),
         message: "missing: is this a stylist training run?".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stylist::model::{DecoderKind, StylistConfig};
+
+    #[test]
+    fn checkpoint_round_trips_the_weights() {
+        let device = Device::flex();
+        device.seed(7);
+        let model = StylistConfig {
+            input_dim: 3,
+            hidden: 4,
+            layers: 2,
+            dropout: 0.0,
+            decoder: DecoderKind::TypeAware,
+        };
+        let config = TrainConfig::new(model, "data".into(), "features.json".into());
+        let weights = config.model.init(&device);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CHECKPOINT_FILE);
+        save_weights(&weights, &path).unwrap();
+        let loaded = load_weights(&config, &path, &device).unwrap();
+        assert_eq!(loaded.decoder.table(), weights.decoder.table());
+        let edges = MessageEdges::from_undirected(2, &[(0, 1)]);
+        let standardizer = Standardizer {
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+        };
+        let a = TrainedStylist::new(
+            config.clone(),
+            weights,
+            standardizer.clone(),
+            device.clone(),
+        );
+        let b = TrainedStylist::new(config, loaded, standardizer, device);
+        let inputs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5];
+        assert_eq!(a.encode(&inputs, &edges), b.encode(&inputs, &edges));
+        std::fs::write(&path, b"not a burnpack").unwrap();
+        let err = load_weights(&a.config, &path, &Device::flex()).unwrap_err();
+        assert!(err.to_string().contains(CHECKPOINT_FILE), "{err}");
+    }
 }

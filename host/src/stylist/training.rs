@@ -386,3 +386,52 @@ fn plot(run: &RunDir, metrics: &[EpochMetrics], k: usize) -> Result<(), StylistE
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::polyvore::Outfit;
+    use crate::stylist::model::DecoderKind;
+
+    #[test]
+    fn a_step_never_passes_messages_along_its_targets_and_negatives_are_not_edges() {
+        let ids: Vec<String> = (0..40).map(|i| format!("{i:02}")).collect();
+        let outfits: Vec<Outfit> = (0..10)
+            .map(|o| Outfit {
+                set_id: o.to_string(),
+                items: (0..4).map(|k| ids[(o * 4 + k * 3) % 40].clone()).collect(),
+            })
+            .collect();
+        let graph = ItemGraph::new(ids.iter().map(|id| (id.clone(), id.len() % 7)), &outfits);
+        let model = StylistConfig {
+            input_dim: 8,
+            hidden: 4,
+            layers: 1,
+            dropout: 0.0,
+            decoder: DecoderKind::Shared,
+        };
+        let config = TrainConfig::new(model, "d".into(), "f".into());
+        let by_type = nodes_by_type(&graph);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..20 {
+            let batch = Batch::draw(&graph, &by_type, &config, &mut rng);
+            let message: HashSet<(i64, i64)> = batch
+                .message
+                .src
+                .iter()
+                .copied()
+                .zip(batch.message.dst.iter().copied())
+                .collect();
+            let positives = batch.labels.iter().filter(|&&y| y == 1.0).count();
+            assert!(positives > 0);
+            for k in 0..batch.labels.len() {
+                let (a, b) = (batch.left[k], batch.right[k]);
+                if batch.labels[k] == 1.0 {
+                    assert!(!message.contains(&(a, b)), "target {a}-{b} passes messages");
+                } else {
+                    assert!(a != b && !graph.has_edge(a as u32, b as u32));
+                }
+            }
+        }
+    }
+}
