@@ -113,4 +113,18 @@ fn stylist_trains_resumes_and_evaluates() {
         }
         assert_eq!(scores["context_k"].as_u64(), Some(k.parse().unwrap()));
     }
+
+    // Features of another kind than the model was trained on are refused, not misread.
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&features).unwrap()).unwrap();
+    other["source"] = "some-embedder".into();
+    let other_path = dir.path().join("other.json");
+    std::fs::write(&other_path, other.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_capsule-host"))
+        .args(["eval", "stylist", "--run", s(&run), "--data", s(&data)])
+        .args(["--features", s(&other_path), "--json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trained on"));
 }

@@ -49,6 +49,10 @@ pub enum FeatureError {
     MissingItem { id: String },
     #[error("features have dim {got}, the model was trained with {expected}")]
     WrongDim { expected: usize, got: usize },
+    #[error(
+        "features come from {got:?}, the model was trained on {expected:?} features; compute the same kind for this data"
+    )]
+    WrongSource { expected: String, got: String },
     #[error("image of item {id} ({path}): {message}")]
     Image {
         id: String,

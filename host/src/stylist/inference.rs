@@ -3,7 +3,7 @@
 //! This is the API the device port and the ONNX export build on.
 
 use super::StylistError;
-use super::features::{FeatureFile, Standardizer, node_inputs};
+use super::features::{FeatureError, FeatureFile, Standardizer, node_inputs};
 use super::graph::{ItemGraph, MessageEdges};
 use super::model::{DecoderTable, Neighbourhood, Stylist, to_vec};
 use super::training::{CHECKPOINT_FILE, STANDARDIZER_FILE, TrainConfig};
@@ -65,6 +65,14 @@ impl TrainedStylist {
         graph: &ItemGraph,
         features: &FeatureFile,
     ) -> Result<Vec<f32>, StylistError> {
+        let trained_on = &self.config.feature_source;
+        if !trained_on.is_empty() && *trained_on != features.source {
+            return Err(FeatureError::WrongSource {
+                expected: trained_on.clone(),
+                got: features.source.clone(),
+            }
+            .into());
+        }
         Ok(node_inputs(graph, features, &self.standardizer)?)
     }
 

@@ -49,6 +49,10 @@ pub struct TrainConfig {
     pub data: PathBuf,
     /// Feature file of that data's items.
     pub features: PathBuf,
+    /// The `source` tag of that file: evaluation refuses features of another kind (the
+    /// weights only make sense for the features they were trained on).
+    #[serde(default)]
+    pub feature_source: String,
     pub epochs: usize,
     pub steps_per_epoch: usize,
     pub learning_rate: f64,
@@ -73,6 +77,7 @@ impl TrainConfig {
             model,
             data,
             features,
+            feature_source: String::new(),
             epochs: 30,
             steps_per_epoch: 20,
             learning_rate: 1e-3,
@@ -114,6 +119,10 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
     };
     let data = load_data(&config.data)?;
     let features = FeatureFile::load(&config.features)?;
+    let config = TrainConfig {
+        feature_source: features.source.clone(),
+        ..config
+    };
     let graph = ItemGraph::from_dataset(&data);
     let standardizer = match run.read_json::<Standardizer>(STANDARDIZER_FILE)? {
         Some(s) => s,
