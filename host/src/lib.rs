@@ -9,5 +9,6 @@ pub mod data;
 pub mod embedder;
 pub mod eval;
 pub mod onnx;
+pub mod stylist;
 pub mod synth;
 pub mod training;

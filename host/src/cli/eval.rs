@@ -17,6 +17,8 @@ pub enum EvalCommand {
     /// Recall@1/5/10/20 of a trained embedder: In-shop query/gallery, or Fashion-MNIST
     /// class-level retrieval (each test picture against the others).
     Embedder(super::embedder::EvalEmbedderArgs),
+    /// A trained stylist: FITB, hard FITB and compatibility AUC with K context edges.
+    Stylist(super::stylist::EvalStylistArgs),
 }
 
 /// Which Polyvore-format data and split to evaluate on.
@@ -122,6 +124,7 @@ impl std::fmt::Display for OutfitScores {
 pub fn run(command: EvalCommand) -> Result<()> {
     match command {
         EvalCommand::Embedder(args) => return super::embedder::run_eval(args),
+        EvalCommand::Stylist(args) => return super::stylist::eval(args),
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
             let scores = OutfitScores::measure(&TypePrior::fit(&data), &data, args.split());

@@ -4,6 +4,8 @@
 mod data;
 mod embedder;
 mod eval;
+mod stylist;
+mod train;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,15 +26,12 @@ pub enum Command {
     /// Evaluate models and baselines on the published protocols.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
-    /// Train models; re-running the same command resumes from the last complete epoch.
+    /// Train models.
     #[command(subcommand)]
-    Train(TrainCommand),
-}
-
-#[derive(Subcommand, Debug)]
-pub enum TrainCommand {
-    /// The garment embedder (capsnet or CNN baseline, MSML or triplet loss).
-    Embedder(embedder::TrainEmbedderArgs),
+    Train(train::TrainCommand),
+    /// Stylist tools: node features for the garment graph.
+    #[command(subcommand)]
+    Stylist(stylist::StylistCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -50,6 +49,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
-        Command::Train(TrainCommand::Embedder(args)) => embedder::run_train(args),
+        Command::Train(command) => train::run(command),
+        Command::Stylist(command) => stylist::run(command),
     }
 }

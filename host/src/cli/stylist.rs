@@ -1,0 +1,183 @@
+//! `capsule-host stylist features`, `capsule-host train stylist` and
+//! `capsule-host eval stylist`.
+
+use super::eval::{OutfitDataArgs, SplitArg, VariantArg};
+use crate::stylist::features::{self, FeatureFile, input_dim};
+use crate::stylist::{self, DecoderKind, StylistConfig, TrainConfig, TrainedStylist};
+use crate::training::Backend;
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Subcommand, Debug)]
+pub enum StylistCommand {
+    /// Compute hand-made appearance features (HSV colour histograms, a thumbnail, the
+    /// garment mask, edge statistics) of every item's picture into a feature file. The
+    /// trained embedder will write the same format and replace these.
+    Features {
+        /// Polyvore-format data (or a directory with `polyvore/` inside).
+        #[arg(long)]
+        data: PathBuf,
+        /// Feature file to write (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `capsule-host train stylist`.
+#[derive(Args, Debug)]
+pub struct TrainStylistArgs {
+    /// Polyvore-format data; its train outfits make the graph.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Feature file of the data's items (`capsule-host stylist features`).
+    #[arg(long)]
+    pub features: PathBuf,
+    #[arg(long, value_enum, default_value_t = DecoderKind::TypeAware)]
+    pub decoder: DecoderKind,
+    /// Run directory; an existing one resumes from its last checkpoint.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Full-batch gradient steps per epoch (each with a fresh edge split and negatives).
+    #[arg(long, default_value_t = 20)]
+    pub steps_per_epoch: usize,
+    /// GCN layers.
+    #[arg(long, default_value_t = 3)]
+    pub layers: usize,
+    /// GCN width (embedding size).
+    #[arg(long, default_value_t = 350)]
+    pub hidden: usize,
+    #[arg(long, default_value_t = 0.5)]
+    pub dropout: f64,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `capsule-host eval stylist`.
+#[derive(Args, Debug)]
+pub struct EvalStylistArgs {
+    /// The training run directory.
+    #[arg(long)]
+    pub run: PathBuf,
+    #[command(flatten)]
+    pub data: OutfitDataArgs,
+    /// Feature file of the evaluated data's items; computed from the pictures
+    /// (`appearance-v1`) when left out.
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    /// Test-time context: graph edges kept per question item (answer edges never count).
+    #[arg(long, default_value_t = 0)]
+    pub context: usize,
+    /// Seed of the context sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = Backend::Flex)]
+    pub backend: Backend,
+    /// Also write whether each FITB and hard FITB question was answered right (JSON, in
+    /// question-file order), for error analysis.
+    #[arg(long)]
+    pub per_question: Option<PathBuf>,
+}
+
+pub fn run(command: StylistCommand) -> Result<()> {
+    match command {
+        StylistCommand::Features { data, out } => {
+            let data = OutfitDataArgs {
+                data,
+                variant: VariantArg::Nondisjoint,
+                split: SplitArg::Test,
+                json: false,
+            }
+            .load()?;
+            let started = Instant::now();
+            let file = features::compute_for_dataset(&data)?;
+            file.save(&out)?;
+            eprintln!(
+                "wrote {} features of {} items to {} in {:.1}s",
+                file.dim,
+                file.items.len(),
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
+
+pub fn train(args: TrainStylistArgs) -> Result<()> {
+    let dim = FeatureFile::load(&args.features)?.dim;
+    let model = StylistConfig {
+        input_dim: input_dim(dim),
+        hidden: args.hidden,
+        layers: args.layers,
+        dropout: args.dropout,
+        decoder: args.decoder,
+    };
+    let mut config = TrainConfig::new(model, args.data, args.features);
+    config.epochs = args.epochs;
+    config.steps_per_epoch = args.steps_per_epoch;
+    config.learning_rate = args.lr;
+    config.backend = args.backend;
+    config.seed = args.seed;
+    let started = Instant::now();
+    let metrics = stylist::train(config, &args.out)
+        .with_context(|| format!("training the stylist into {}", args.out.display()))?;
+    if let Some(last) = metrics.last() {
+        let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+        eprintln!(
+            "epoch {}: loss {:.4}, valid FITB {} / hard {} / AUC {} ({:.0}s this session)",
+            last.epoch,
+            last.loss,
+            show(last.valid_fitb),
+            show(last.valid_fitb_hard),
+            show(last.valid_auc),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+pub fn eval(args: EvalStylistArgs) -> Result<()> {
+    let stylist = TrainedStylist::load(&args.run, args.backend)
+        .with_context(|| format!("loading the stylist run {}", args.run.display()))?;
+    let data = args.data.load()?;
+    let features = match &args.features {
+        Some(path) => FeatureFile::load(path)?,
+        None => features::compute_for_dataset(&data)?,
+    };
+    let scores = stylist::evaluate(
+        &stylist,
+        &data,
+        &features,
+        args.data.split(),
+        args.context,
+        args.seed,
+    )?;
+    if let Some(path) = &args.per_question {
+        capsule_device::fsutil::write_atomic(path, &serde_json::to_vec(&scores.per_question)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.data.json {
+        println!("{}", serde_json::to_string(&scores)?);
+    } else {
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        println!(
+            "stylist {} on {} {:?}, context K = {}:\nFITB       {}\nFITB hard  {}\nAUC        {}",
+            args.run.display(),
+            data.root.display(),
+            args.data.split(),
+            scores.context_k,
+            show(scores.fitb),
+            show(scores.fitb_hard),
+            show(scores.auc)
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! A trained stylist outside training: loaded from its run directory, it encodes any graph
+//! (the training data, another seed's data, a wardrobe) and scores pairs of embeddings.
+//! This is the API the device port and the ONNX export build on.
+
+use super::StylistError;
+use super::features::{FeatureError, FeatureFile, Standardizer, node_inputs};
+use super::graph::{ItemGraph, MessageEdges};
+use super::model::{DecoderTable, Neighbourhood, Stylist, to_vec};
+use super::training::{CHECKPOINT_FILE, STANDARDIZER_FILE, TrainConfig};
+use crate::training::{Backend, RunDir};
+use burn::module::Module;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::{Device, Tensor, TensorData};
+use std::path::Path;
+
+/// Trained weights (in inference mode), the feature statistics they were trained with, and
+/// the decoder as a plain table.
+#[derive(Debug)]
+pub struct TrainedStylist {
+    pub config: TrainConfig,
+    pub model: Stylist,
+    pub standardizer: Standardizer,
+    pub decoder: DecoderTable,
+    device: Device,
+}
+
+impl TrainedStylist {
+    /// Loads `run_dir/{config.json, standardizer.json, model.bpk}` onto `backend`'s device.
+    pub fn load(run_dir: &Path, backend: Backend) -> Result<Self, StylistError> {
+        let run = RunDir::open(run_dir)?;
+        let config: TrainConfig = read(&run, crate::training::run::CONFIG_FILE)?;
+        let standardizer: Standardizer = read(&run, STANDARDIZER_FILE)?;
+        let device = backend.device()?;
+        let model = load_weights(&config, &run.file(CHECKPOINT_FILE), &device)?;
+        Ok(Self::new(config, model, standardizer, device))
+    }
+
+    /// Wraps weights already in memory (e.g. during training, for validation).
+    pub fn new(
+        config: TrainConfig,
+        model: Stylist,
+        standardizer: Standardizer,
+        device: Device,
+    ) -> Self {
+        let model = model.valid();
+        let device = device.inner();
+        let decoder = model.decoder.table();
+        Self {
+            config,
+            model,
+            standardizer,
+            decoder,
+            device,
+        }
+    }
+
+    /// Embedding width.
+    pub fn hidden(&self) -> usize {
+        self.config.model.hidden
+    }
+
+    /// Encoder inputs of every node of `graph` (standardised with the training statistics).
+    pub fn node_inputs(
+        &self,
+        graph: &ItemGraph,
+        features: &FeatureFile,
+    ) -> Result<Vec<f32>, StylistError> {
+        let trained_on = &self.config.feature_source;
+        if !trained_on.is_empty() && *trained_on != features.source {
+            return Err(FeatureError::WrongSource {
+                expected: trained_on.clone(),
+                got: features.source.clone(),
+            }
+            .into());
+        }
+        Ok(node_inputs(graph, features, &self.standardizer)?)
+    }
+
+    /// Embeddings (row-major `[nodes, hidden]`) of a graph given its input rows
+    /// (`[nodes, input_dim]`) and message-passing edges.
+    pub fn encode(&self, inputs: &[f32], edges: &MessageEdges) -> Vec<f32> {
+        let n = edges.nodes;
+        debug_assert_eq!(inputs.len(), n * self.config.model.input_dim);
+        if n == 0 {
+            return Vec::new();
+        }
+        let x = Tensor::<2>::from_data(
+            TensorData::new(inputs.to_vec(), [n, self.config.model.input_dim]),
+            &self.device,
+        );
+        let nb = Neighbourhood::edges(edges, &self.device);
+        to_vec(self.model.encoder.forward(x, &nb).into_data())
+    }
+
+    /// Embeddings of every node of `graph` with all its edges as context — what the device
+    /// does with a wardrobe graph. Row-major `[graph.len(), hidden]`, in node order.
+    pub fn embed_graph(
+        &self,
+        graph: &ItemGraph,
+        features: &FeatureFile,
+    ) -> Result<Vec<f32>, StylistError> {
+        let inputs = self.node_inputs(graph, features)?;
+        Ok(self.encode(
+            &inputs,
+            &MessageEdges::from_undirected(graph.len(), &graph.edges),
+        ))
+    }
+
+    /// Compatibility logit of two embeddings of garment types `ta`, `tb` (higher = better).
+    pub fn pair_logit(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
+        self.decoder.logit(a, ta, b, tb)
+    }
+}
+
+/// Builds the network described by `config` and fills it from a `.bpk` checkpoint.
+pub fn load_weights(
+    config: &TrainConfig,
+    path: &Path,
+    device: &Device,
+) -> Result<Stylist, StylistError> {
+    let mut model = config.model.init(device);
+    let mut store = BurnpackStore::from_file(path).auto_extension(false);
+    model
+        .load_from(&mut store)
+        .map_err(|e| StylistError::Checkpoint {
+            path: path.to_path_buf(),
+            message: format!("{e:?}"),
+        })?;
+    Ok(model)
+}
+
+/// Writes a `.bpk` checkpoint atomically (to a temporary name, then renamed), so a run killed
+/// while saving keeps its previous checkpoint.
+pub fn save_weights(model: &Stylist, path: &Path) -> Result<(), StylistError> {
+    let tmp = path.with_extension("bpk.partial");
+    let error = |message: String| StylistError::Checkpoint {
+        path: path.to_path_buf(),
+        message,
+    };
+    let mut store = BurnpackStore::from_file(&tmp)
+        .auto_extension(false)
+        .overwrite(true);
+    model
+        .save_into(&mut store)
+        .map_err(|e| error(format!("{e:?}")))?;
+    std::fs::rename(&tmp, path).map_err(|e| error(e.to_string()))
+}
+
+fn read<T: serde::de::DeserializeOwned>(run: &RunDir, name: &str) -> Result<T, StylistError> {
+    run.read_json(name)?.ok_or_else(|| StylistError::Config {
+        path: run.file(name),
+        message: "missing: is this a stylist training run?".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stylist::model::{DecoderKind, StylistConfig};
+
+    #[test]
+    fn checkpoint_round_trips_the_weights() {
+        let device = Device::flex();
+        device.seed(7);
+        let model = StylistConfig {
+            input_dim: 3,
+            hidden: 4,
+            layers: 2,
+            dropout: 0.0,
+            decoder: DecoderKind::TypeAware,
+        };
+        let config = TrainConfig::new(model, "data".into(), "features.json".into());
+        let weights = config.model.init(&device);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CHECKPOINT_FILE);
+        save_weights(&weights, &path).unwrap();
+        let loaded = load_weights(&config, &path, &device).unwrap();
+        assert_eq!(loaded.decoder.table(), weights.decoder.table());
+        let edges = MessageEdges::from_undirected(2, &[(0, 1)]);
+        let standardizer = Standardizer {
+            mean: vec![0.0; 3],
+            std: vec![1.0; 3],
+        };
+        let a = TrainedStylist::new(
+            config.clone(),
+            weights,
+            standardizer.clone(),
+            device.clone(),
+        );
+        let b = TrainedStylist::new(config, loaded, standardizer, device);
+        let inputs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5];
+        assert_eq!(a.encode(&inputs, &edges), b.encode(&inputs, &edges));
+        std::fs::write(&path, b"not a burnpack").unwrap();
+        let err = load_weights(&a.config, &path, &Device::flex()).unwrap_err();
+        assert!(err.to_string().contains(CHECKPOINT_FILE), "{err}");
+    }
+}

@@ -1,0 +1,446 @@
+//! Training the stylist: full-batch link prediction on the training graph.
+//!
+//! Every step draws a fresh split of the positive edges into *message-passing* edges (the
+//! graph the encoder sees) and *target* edges (the pairs the decoder must score high),
+//! drops a share of the message-passing edges (edge dropout) and every edge of a share of
+//! the nodes (node isolation — so a garment with no known outfits, or test time with
+//! K = 0, is a case the model has met), and draws one negative per target edge. BCE on
+//! targets vs negatives. A negative replaces one end of a target edge by a random item — of
+//! the same garment type with probability `hard_negatives`, so the decoder cannot win on
+//! types alone (the hard FITB protocol draws its distractors that way too).
+//!
+//! An epoch is `steps_per_epoch` steps; after each, the run directory gets the checkpoint,
+//! the epoch's metrics (with validation FITB/AUC) and the curves, so a run resumes from its
+//! last complete epoch. The optimiser's moments are not checkpointed: a resumed run restarts
+//! Adam's averages (a few steps of warm-up), everything else continues exactly.
+
+use super::StylistError;
+use super::evaluate::evaluate;
+use super::features::{FeatureFile, Standardizer, input_dim, node_inputs};
+use super::graph::{ItemGraph, MessageEdges};
+use super::inference::{TrainedStylist, load_weights, save_weights};
+use super::model::{Neighbourhood, StylistConfig, to_vec};
+use crate::data::polyvore::{PolyvoreDataset, Split};
+use crate::training::plot::{Panel, Series};
+use crate::training::run::CONFIG_FILE;
+use crate::training::{Backend, RunDir, progress};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Int, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Checkpoint file in the run directory.
+pub const CHECKPOINT_FILE: &str = "model.bpk";
+/// Feature statistics of the training items.
+pub const STANDARDIZER_FILE: &str = "standardizer.json";
+/// Training curves.
+pub const CURVES_FILE: &str = "curves.png";
+
+/// Everything a run was started with (`config.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub model: StylistConfig,
+    /// Polyvore-format data the graph comes from.
+    pub data: PathBuf,
+    /// Feature file of that data's items.
+    pub features: PathBuf,
+    /// The `source` tag of that file: evaluation refuses features of another kind (the
+    /// weights only make sense for the features they were trained on).
+    #[serde(default)]
+    pub feature_source: String,
+    pub epochs: usize,
+    pub steps_per_epoch: usize,
+    pub learning_rate: f64,
+    /// Share of positive edges used as targets each step (the rest pass messages).
+    pub target_fraction: f64,
+    /// Share of message-passing edges dropped each step.
+    pub edge_dropout: f64,
+    /// Share of nodes whose message-passing edges are all removed each step.
+    pub node_isolation: f64,
+    /// Probability that a negative keeps the replaced item's garment type.
+    pub hard_negatives: f64,
+    /// Context size K of the per-epoch validation.
+    pub valid_context: usize,
+    pub seed: u64,
+    pub backend: Backend,
+}
+
+impl TrainConfig {
+    /// Defaults for the given data and features (Cucurull et al.'s 3 × 350 encoder).
+    pub fn new(model: StylistConfig, data: PathBuf, features: PathBuf) -> Self {
+        Self {
+            model,
+            data,
+            features,
+            feature_source: String::new(),
+            epochs: 30,
+            steps_per_epoch: 20,
+            learning_rate: 1e-3,
+            target_fraction: 0.25,
+            edge_dropout: 0.15,
+            node_isolation: 0.25,
+            hard_negatives: 0.5,
+            valid_context: 3,
+            seed: 0,
+            backend: Backend::Flex,
+        }
+    }
+}
+
+/// One epoch's line in `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    /// Mean BCE over the epoch's steps.
+    pub loss: f64,
+    /// Share of target edges and negatives on the right side of logit 0.
+    pub accuracy: f64,
+    pub valid_fitb: Option<f64>,
+    pub valid_fitb_hard: Option<f64>,
+    pub valid_auc: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Trains (or resumes) the run in `out`. A run directory with a `config.json` resumes: its
+/// stored config wins, except `epochs`, which may be raised to train longer.
+pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, StylistError> {
+    let run = RunDir::create(out)?;
+    let config = match run.read_json::<TrainConfig>(CONFIG_FILE)? {
+        Some(stored) => TrainConfig {
+            epochs: config.epochs,
+            ..stored
+        },
+        None => config,
+    };
+    let data = load_data(&config.data)?;
+    let features = FeatureFile::load(&config.features)?;
+    let config = TrainConfig {
+        feature_source: features.source.clone(),
+        ..config
+    };
+    let graph = ItemGraph::from_dataset(&data);
+    let standardizer = match run.read_json::<Standardizer>(STANDARDIZER_FILE)? {
+        Some(s) => s,
+        None => fit_standardizer(&graph, &data, &features)?,
+    };
+    if config.model.input_dim != input_dim(features.dim) {
+        return Err(StylistError::Config {
+            path: config.features.clone(),
+            message: format!(
+                "features have dim {} but the model expects inputs of width {} (dim + {} types)",
+                features.dim,
+                config.model.input_dim,
+                capsule_device::GarmentType::COUNT
+            ),
+        });
+    }
+    run.write_json(CONFIG_FILE, &config)?;
+    run.write_json(STANDARDIZER_FILE, &standardizer)?;
+
+    let device = config.backend.training_device()?;
+    device.seed(config.seed);
+    let mut metrics: Vec<EpochMetrics> = run.metrics()?;
+    let checkpoint = run.file(CHECKPOINT_FILE);
+    let mut model = if !metrics.is_empty() && checkpoint.is_file() {
+        load_weights(&config, &checkpoint, &device)?
+    } else {
+        metrics.clear();
+        config.model.init(&device)
+    };
+    let inputs = node_inputs(&graph, &features, &standardizer)?;
+    let x = Tensor::<2>::from_data(
+        TensorData::new(inputs, [graph.len(), config.model.input_dim]),
+        &device,
+    );
+    let by_type = nodes_by_type(&graph);
+    let mut optimizer = AdamConfig::new().init();
+
+    let remaining = config.epochs.saturating_sub(metrics.len());
+    let bar = progress::bar((remaining * config.steps_per_epoch) as u64, "steps");
+    bar.set_prefix("stylist");
+    for epoch in metrics.len() + 1..=config.epochs {
+        let started = Instant::now();
+        // Seeded per epoch, so a resumed run draws what an uninterrupted one would have.
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 20));
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        for _ in 0..config.steps_per_epoch {
+            let batch = Batch::draw(&graph, &by_type, &config, &mut rng);
+            let nb = Neighbourhood::edges(&batch.message, &device);
+            let z = model.encoder.forward(x.clone(), &nb);
+            let ints = |v: &[i64]| {
+                Tensor::<1, Int>::from_data(TensorData::new(v.to_vec(), [v.len()]), &device)
+            };
+            let slots: Vec<i64> = batch
+                .left
+                .iter()
+                .zip(&batch.right)
+                .map(|(&a, &b)| {
+                    model
+                        .decoder
+                        .slot(graph.types[a as usize], graph.types[b as usize])
+                        as i64
+                })
+                .collect();
+            let logits =
+                model
+                    .decoder
+                    .forward(z, ints(&batch.left), ints(&batch.right), ints(&slots));
+            let labels = Tensor::<1>::from_data(
+                TensorData::new(batch.labels.clone(), [batch.labels.len()]),
+                &device,
+            );
+            let loss = bce_with_logits(logits.clone(), labels);
+            let loss_value = to_vec(loss.clone().into_data())[0] as f64;
+            let logits = to_vec(logits.into_data());
+            correct += logits
+                .iter()
+                .zip(&batch.labels)
+                .filter(|(l, y)| (**l > 0.0) == (**y > 0.5))
+                .count();
+            seen += logits.len();
+            loss_sum += loss_value;
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optimizer.step(config.learning_rate, model, grads);
+            bar.inc(1);
+            bar.set_message(format!("epoch {epoch} loss {loss_value:.4}"));
+        }
+        let valid = TrainedStylist::new(
+            config.clone(),
+            model.clone(),
+            standardizer.clone(),
+            device.clone(),
+        );
+        let scores = evaluate(
+            &valid,
+            &data,
+            &features,
+            Split::Valid,
+            config.valid_context,
+            config.seed,
+        )?;
+        metrics.push(EpochMetrics {
+            epoch,
+            loss: loss_sum / config.steps_per_epoch.max(1) as f64,
+            accuracy: correct as f64 / seen.max(1) as f64,
+            valid_fitb: scores.fitb,
+            valid_fitb_hard: scores.fitb_hard,
+            valid_auc: scores.auc,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+        save_weights(&model, &checkpoint)?;
+        run.save_metrics(&metrics)?;
+        plot(&run, &metrics, config.valid_context)?;
+    }
+    bar.finish_and_clear();
+    if !checkpoint.is_file() {
+        save_weights(&model, &checkpoint)?;
+    }
+    Ok(metrics)
+}
+
+fn load_data(root: &Path) -> Result<PolyvoreDataset, StylistError> {
+    let nested = root.join("polyvore");
+    let root = if nested.is_dir() {
+        nested
+    } else {
+        root.to_path_buf()
+    };
+    PolyvoreDataset::load(&root, crate::data::polyvore::Variant::Nondisjoint).map_err(|e| {
+        StylistError::Config {
+            path: root.clone(),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Feature statistics over the items of training outfits.
+fn fit_standardizer(
+    graph: &ItemGraph,
+    data: &PolyvoreDataset,
+    features: &FeatureFile,
+) -> Result<Standardizer, StylistError> {
+    let mut train_items: Vec<&str> = data
+        .split(Split::Train)
+        .outfits
+        .iter()
+        .flat_map(|o| o.items.iter().map(String::as_str))
+        .filter(|id| graph.node(id).is_some())
+        .collect();
+    train_items.sort_unstable();
+    train_items.dedup();
+    let rows = train_items
+        .iter()
+        .map(|id| features.get(id))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Standardizer::fit(rows, features.dim))
+}
+
+fn nodes_by_type(graph: &ItemGraph) -> Vec<Vec<u32>> {
+    let mut by_type = vec![Vec::new(); capsule_device::GarmentType::COUNT];
+    for (n, &t) in graph.types.iter().enumerate() {
+        by_type[t].push(n as u32);
+    }
+    by_type
+}
+
+/// One training step's graph and pairs.
+struct Batch {
+    message: MessageEdges,
+    left: Vec<i64>,
+    right: Vec<i64>,
+    labels: Vec<f32>,
+}
+
+impl Batch {
+    fn draw(
+        graph: &ItemGraph,
+        by_type: &[Vec<u32>],
+        config: &TrainConfig,
+        rng: &mut ChaCha8Rng,
+    ) -> Self {
+        let mut edges = graph.edges.clone();
+        edges.shuffle(rng);
+        let targets_len = ((edges.len() as f64 * config.target_fraction).round() as usize)
+            .clamp(1.min(edges.len()), edges.len());
+        let (targets, rest) = edges.split_at(targets_len);
+        let isolated: HashSet<u32> = (0..graph.len() as u32)
+            .filter(|_| rng.random_bool(config.node_isolation))
+            .collect();
+        let message: Vec<(u32, u32)> = rest
+            .iter()
+            .copied()
+            .filter(|(a, b)| !isolated.contains(a) && !isolated.contains(b))
+            .filter(|_| !rng.random_bool(config.edge_dropout))
+            .collect();
+        let (mut left, mut right, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for &(a, b) in targets {
+            left.push(a as i64);
+            right.push(b as i64);
+            labels.push(1.0);
+            // Corrupt one end at random; retry a few times if the pair happens to be an edge.
+            let (keep, replaced) = if rng.random_bool(0.5) { (a, b) } else { (b, a) };
+            let pool: &[u32] = if rng.random_bool(config.hard_negatives) {
+                &by_type[graph.types[replaced as usize]]
+            } else {
+                &[]
+            };
+            let mut negative = None;
+            for _ in 0..10 {
+                let n = if pool.is_empty() {
+                    rng.random_range(0..graph.len() as u32)
+                } else {
+                    pool[rng.random_range(0..pool.len())]
+                };
+                if n != keep && !graph.has_edge(keep, n) {
+                    negative = Some(n);
+                    break;
+                }
+            }
+            if let Some(n) = negative {
+                left.push(keep as i64);
+                right.push(n as i64);
+                labels.push(0.0);
+            }
+        }
+        Self {
+            message: MessageEdges::from_undirected(graph.len(), &message),
+            left,
+            right,
+            labels,
+        }
+    }
+}
+
+/// Mean binary cross-entropy of logits against 0/1 labels, in the overflow-free form
+/// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
+fn bce_with_logits(logits: Tensor<1>, labels: Tensor<1>) -> Tensor<1> {
+    let softplus = logits.clone().abs().neg().exp().add_scalar(1.0).log();
+    (logits.clone().clamp_min(0.0) - logits * labels + softplus).mean()
+}
+
+fn plot(run: &RunDir, metrics: &[EpochMetrics], k: usize) -> Result<(), StylistError> {
+    let series = |label: &str, f: &dyn Fn(&EpochMetrics) -> Option<f64>| Series {
+        label: label.into(),
+        points: metrics
+            .iter()
+            .map(|m| (m.epoch as f64, f(m).unwrap_or(f64::NAN)))
+            .collect(),
+    };
+    let panels = [
+        Panel {
+            title: "BCE loss".into(),
+            series: vec![series("train", &|m| Some(m.loss))],
+        },
+        Panel {
+            title: "edge accuracy (train targets)".into(),
+            series: vec![series("train", &|m| Some(m.accuracy))],
+        },
+        Panel {
+            title: format!("validation, K = {k}"),
+            series: vec![
+                series("FITB", &|m| m.valid_fitb),
+                series("FITB hard", &|m| m.valid_fitb_hard),
+                series("AUC", &|m| m.valid_auc),
+            ],
+        },
+    ];
+    let path = run.file(CURVES_FILE);
+    crate::training::plot::save(&path, &panels).map_err(|e| StylistError::Output {
+        path,
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::polyvore::Outfit;
+    use crate::stylist::model::DecoderKind;
+
+    #[test]
+    fn a_step_never_passes_messages_along_its_targets_and_negatives_are_not_edges() {
+        let ids: Vec<String> = (0..40).map(|i| format!("{i:02}")).collect();
+        let outfits: Vec<Outfit> = (0..10)
+            .map(|o| Outfit {
+                set_id: o.to_string(),
+                items: (0..4).map(|k| ids[(o * 4 + k * 3) % 40].clone()).collect(),
+            })
+            .collect();
+        let graph = ItemGraph::new(ids.iter().map(|id| (id.clone(), id.len() % 7)), &outfits);
+        let model = StylistConfig {
+            input_dim: 8,
+            hidden: 4,
+            layers: 1,
+            dropout: 0.0,
+            decoder: DecoderKind::Shared,
+        };
+        let config = TrainConfig::new(model, "d".into(), "f".into());
+        let by_type = nodes_by_type(&graph);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..20 {
+            let batch = Batch::draw(&graph, &by_type, &config, &mut rng);
+            let message: HashSet<(i64, i64)> = batch
+                .message
+                .src
+                .iter()
+                .copied()
+                .zip(batch.message.dst.iter().copied())
+                .collect();
+            let positives = batch.labels.iter().filter(|&&y| y == 1.0).count();
+            assert!(positives > 0);
+            for k in 0..batch.labels.len() {
+                let (a, b) = (batch.left[k], batch.right[k]);
+                if batch.labels[k] == 1.0 {
+                    assert!(!message.contains(&(a, b)), "target {a}-{b} passes messages");
+                } else {
+                    assert!(a != b && !graph.has_edge(a as u32, b as u32));
+                }
+            }
+        }
+    }
+}
