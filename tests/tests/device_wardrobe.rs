@@ -175,3 +175,93 @@ fn identify_matches_the_same_picture_and_bad_input_is_an_error() {
     );
     assert!(capsule(&data, &["wardrobe", "set-status", "g999", "stored"]).is_err());
 }
+
+#[test]
+fn polyvore_sets_import_as_garments_and_outfit_edges() {
+    use capsule_host::data::polyvore::{PolyvoreDataset, Split, Variant};
+    use std::collections::BTreeSet;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model, synth) = (
+        dir.path().join("data"),
+        dir.path().join("embedder.onnx"),
+        dir.path().join("synth"),
+    );
+    capsule_e2e::write_tiny_embedder(&model);
+    capsule_host::cli::run([
+        "capsule-host",
+        "data",
+        "synth",
+        "--out",
+        &synth.display().to_string(),
+        "--garments",
+        "40",
+        "--views",
+        "2",
+        "--outfits",
+        "20",
+        "--seed",
+        "9",
+    ])
+    .unwrap();
+    let polyvore = synth.join("polyvore");
+    capsule(
+        &data,
+        &[
+            "wardrobe",
+            "import",
+            &polyvore.display().to_string(),
+            "--embedder",
+            &model.display().to_string(),
+            "--outfits",
+            "5",
+        ],
+    )
+    .unwrap();
+
+    // What the host's loader says the first five outfits hold.
+    let set = PolyvoreDataset::load(&polyvore, Variant::Nondisjoint).unwrap();
+    let outfits: Vec<_> = Split::ALL
+        .iter()
+        .flat_map(|&s| set.split(s).outfits.clone())
+        .take(5)
+        .collect();
+    let items: BTreeSet<&String> = outfits.iter().flat_map(|o| &o.items).collect();
+    let store = WardrobeStore::open(&data).unwrap();
+    let garments = store.garments().unwrap();
+    assert_eq!(garments.len(), items.len());
+    let edges = store.edges().unwrap();
+    assert!(
+        edges.len() >= 5 * 3,
+        "every outfit of 3+ items gives 3+ edges, got {}",
+        edges.len()
+    );
+    assert!(
+        edges
+            .iter()
+            .all(|e| e.provenance == capsule_device::wardrobe::EdgeProvenance::Imported)
+    );
+    let titles: BTreeSet<&str> = items.iter().map(|i| set.items[*i].title.as_str()).collect();
+    assert!(garments.iter().all(|g| titles.contains(g.name.as_str())));
+    drop(store);
+
+    std::fs::write(
+        polyvore.join("polyvore_item_metadata.json"),
+        b"{\"1\": {\"title\": 5}}",
+    )
+    .unwrap();
+    let err = capsule(
+        &data,
+        &[
+            "wardrobe",
+            "import",
+            &polyvore.display().to_string(),
+            "--embedder",
+            &model.display().to_string(),
+        ],
+    )
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("polyvore_item_metadata.json"),
+        "{err:#}"
+    );
+}

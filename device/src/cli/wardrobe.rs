@@ -4,7 +4,10 @@ use super::identify::load_embedder;
 use super::{Session, read_picture};
 use crate::camera::garment_region;
 use crate::garment::GarmentType;
-use crate::wardrobe::{GarmentId, GarmentStatus, NewGarment, WardrobeStore};
+use crate::wardrobe::{
+    GarmentId, GarmentStatus, NewGarment, WardrobeStore, import_polyvore, is_polyvore_set,
+    thumbnail_png,
+};
 use anyhow::{Context, Result, bail};
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -23,11 +26,15 @@ pub enum WardrobeCommand {
         #[arg(long)]
         embedder: PathBuf,
     },
-    /// Add every picture of a folder laid out as DIR/<type>/<name>.jpg|png.
+    /// Import a Polyvore Outfits set (items become garments, outfits become edges), or a
+    /// folder of pictures laid out as DIR/<type>/<name>.jpg|png.
     Import {
         dir: PathBuf,
         #[arg(long)]
         embedder: PathBuf,
+        /// Polyvore sets: import only the first N outfits (and their items).
+        #[arg(long)]
+        outfits: Option<usize>,
     },
     /// List garments and outfit edges.
     List {
@@ -77,19 +84,6 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Side of stored thumbnails, in pixels.
-const THUMBNAIL: u32 = 96;
-
-fn thumbnail_png(picture: &image::RgbImage) -> Result<Vec<u8>> {
-    let thumb = image::imageops::thumbnail(picture, THUMBNAIL, THUMBNAIL);
-    let mut bytes = Vec::new();
-    thumb.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )?;
-    Ok(bytes)
-}
-
 /// Embeds and stores one picture.
 fn add(
     store: &WardrobeStore,
@@ -126,8 +120,29 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             let id = add(&store, &mut embedder, &image, garment_type, &name)?;
             println!("added {id}: {name} ({garment_type})");
         }
-        WardrobeCommand::Import { dir, embedder } => {
+        WardrobeCommand::Import {
+            dir,
+            embedder,
+            outfits,
+        } => {
             let (mut embedder, _) = load_embedder(&embedder, session.threads())?;
+            if is_polyvore_set(&dir) {
+                let mut embed = |p: &image::RgbImage| {
+                    embedder
+                        .embed(&garment_region(p, [0.0, 0.0, 1.0, 1.0]))
+                        .map_err(|e| e.to_string())
+                };
+                let summary = import_polyvore(&dir, &store, outfits, now_unix(), &mut embed)
+                    .with_context(|| format!("importing Polyvore set {}", dir.display()))?;
+                println!(
+                    "imported {} garments and {} outfit edges from {} outfits",
+                    summary.garments, summary.edges, summary.outfits
+                );
+                for why in &summary.skipped {
+                    println!("  skipped {why}");
+                }
+                return Ok(());
+            }
             let mut added = 0;
             for garment_type in GarmentType::ALL {
                 let folder = dir.join(garment_type.as_str());
