@@ -25,6 +25,23 @@ pub enum DecodeError {
 /// Largest frame accepted (pixels): a 4K frame; bounds memory whatever a buffer claims.
 pub const MAX_PIXELS: u64 = 3840 * 2160;
 
+/// Pixel layout of a camera buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// A JPEG per frame (what `ffmpeg -f mjpeg` writes and UVC cameras send).
+    Mjpeg,
+    /// Raw YUYV frames of a fixed size.
+    Yuyv { width: u32, height: u32 },
+}
+
+/// Decodes one buffer of the given layout.
+pub fn decode_frame(buffer: &[u8], format: StreamFormat) -> Result<RgbImage, DecodeError> {
+    match format {
+        StreamFormat::Mjpeg => decode_mjpeg(buffer),
+        StreamFormat::Yuyv { width, height } => decode_yuyv(buffer, width, height),
+    }
+}
+
 /// Decodes one MJPEG frame. UVC cameras often leave out the Huffman tables (they are the
 /// JPEG standard's defaults); those are put back before decoding.
 pub fn decode_mjpeg(buffer: &[u8]) -> Result<RgbImage, DecodeError> {
@@ -156,74 +173,34 @@ const DEFAULT_DHT: [u8; 420] = {
     const DC_C_BITS: [u8; 16] = [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
     const AC_L_BITS: [u8; 16] = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
     const AC_C_BITS: [u8; 16] = [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77];
+    // Marker, then the segment length 418 (0x01A2), then four tables: class/id, the 16
+    // code-length counts, the values.
     let mut out = [0u8; 420];
-    out[0] = 0xFF;
-    out[1] = 0xC4;
-    out[2] = 0x01;
-    out[3] = 0xA2; // segment length 418
-    let mut i = 4;
-    // Luminance DC (class 0, id 0).
-    out[i] = 0x00;
-    i += 1;
-    let mut k = 0;
-    while k < 16 {
-        out[i] = DC_BITS[k];
-        i += 1;
-        k += 1;
-    }
-    k = 0;
-    while k < 12 {
-        out[i] = DC_VALS[k];
-        i += 1;
-        k += 1;
-    }
-    // Luminance AC (class 1, id 0).
-    out[i] = 0x10;
-    i += 1;
-    k = 0;
-    while k < 16 {
-        out[i] = AC_L_BITS[k];
-        i += 1;
-        k += 1;
-    }
-    k = 0;
-    while k < 162 {
-        out[i] = AC_LUMA_VALS[k];
-        i += 1;
-        k += 1;
-    }
-    // Chrominance DC (class 0, id 1).
-    out[i] = 0x01;
-    i += 1;
-    k = 0;
-    while k < 16 {
-        out[i] = DC_C_BITS[k];
-        i += 1;
-        k += 1;
-    }
-    k = 0;
-    while k < 12 {
-        out[i] = DC_VALS[k];
-        i += 1;
-        k += 1;
-    }
-    // Chrominance AC (class 1, id 1).
-    out[i] = 0x11;
-    i += 1;
-    k = 0;
-    while k < 16 {
-        out[i] = AC_C_BITS[k];
-        i += 1;
-        k += 1;
-    }
-    k = 0;
-    while k < 162 {
-        out[i] = AC_CHROMA_VALS[k];
-        i += 1;
-        k += 1;
-    }
+    let mut at = put(&mut out, 0, &[0xFF, 0xC4, 0x01, 0xA2]);
+    at = put(&mut out, at, &[0x00]); // luminance DC
+    at = put(&mut out, at, &DC_BITS);
+    at = put(&mut out, at, &DC_VALS);
+    at = put(&mut out, at, &[0x10]); // luminance AC
+    at = put(&mut out, at, &AC_L_BITS);
+    at = put(&mut out, at, &AC_LUMA_VALS);
+    at = put(&mut out, at, &[0x01]); // chrominance DC
+    at = put(&mut out, at, &DC_C_BITS);
+    at = put(&mut out, at, &DC_VALS);
+    at = put(&mut out, at, &[0x11]); // chrominance AC
+    at = put(&mut out, at, &AC_C_BITS);
+    put(&mut out, at, &AC_CHROMA_VALS);
     out
 };
+
+/// Copies `bytes` into `out` at `at`; returns the position after them (for const tables).
+const fn put(out: &mut [u8; 420], at: usize, bytes: &[u8]) -> usize {
+    let mut k = 0;
+    while k < bytes.len() {
+        out[at + k] = bytes[k];
+        k += 1;
+    }
+    at + bytes.len()
+}
 
 const AC_LUMA_VALS: [u8; 162] = [
     0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07,

@@ -1,6 +1,7 @@
 //! Where frames come from: the `FrameSource` seam between the camera hardware and the rest.
 
-use super::decode::{DecodeError, decode_mjpeg, decode_yuyv};
+pub use super::decode::StreamFormat;
+use super::decode::{DecodeError, decode_frame, decode_mjpeg};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
@@ -201,15 +202,6 @@ impl FrameSource for ImageDir {
     }
 }
 
-/// Pixel layout of a recorded stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamFormat {
-    /// Concatenated JPEG frames (what `ffmpeg -f mjpeg` writes and UVC cameras send).
-    Mjpeg,
-    /// Raw YUYV frames of a fixed size, back to back.
-    Yuyv { width: u32, height: u32 },
-}
-
 /// A recorded camera stream replayed frame by frame through the same decoders the live
 /// camera uses. Reads the file in chunks: memory is one frame, not the whole recording.
 pub struct RecordedStream {
@@ -312,11 +304,7 @@ impl FrameSource for RecordedStream {
         };
         let sequence = self.sequence;
         self.sequence += 1;
-        let decoded = match self.format {
-            StreamFormat::Mjpeg => decode_mjpeg(&buffer),
-            StreamFormat::Yuyv { width, height } => decode_yuyv(&buffer, width, height),
-        };
-        let image = decoded.map_err(|error| CameraError::Decode {
+        let image = decode_frame(&buffer, self.format).map_err(|error| CameraError::Decode {
             source_name: self.name(),
             sequence,
             error,

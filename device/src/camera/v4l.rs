@@ -1,7 +1,7 @@
 //! Live V4L2 capture (feature `v4l`): MJPEG or YUYV at the board profile's size and rate,
 //! reconnecting with backoff when the camera is unplugged and comes back.
 
-use super::decode::{decode_mjpeg, decode_yuyv};
+use super::decode::{StreamFormat, decode_frame};
 use super::source::{CameraError, Frame, FrameSource};
 use crate::board::{CameraProfile, PixelFormat};
 use std::time::{Duration, Instant};
@@ -106,11 +106,11 @@ impl FrameSource for V4lCamera {
         };
         let sequence = self.sequence;
         self.sequence += 1;
-        let decoded = match format {
-            PixelFormat::Mjpeg => decode_mjpeg(&buffer),
-            PixelFormat::Yuyv => decode_yuyv(&buffer, width, height),
+        let layout = match format {
+            PixelFormat::Mjpeg => StreamFormat::Mjpeg,
+            PixelFormat::Yuyv => StreamFormat::Yuyv { width, height },
         };
-        let image = decoded.map_err(|error| CameraError::Decode {
+        let image = decode_frame(&buffer, layout).map_err(|error| CameraError::Decode {
             source_name: self.name(),
             sequence,
             error,

@@ -91,39 +91,49 @@ impl GraphBuilder {
 
     /// A float constant (weights). Returns its name.
     pub fn initializer(&mut self, name: &str, shape: &[usize], values: &[f32]) -> String {
-        if shape.iter().product::<usize>() != values.len() && self.error.is_none() {
-            self.error = Some(OnnxError::ShapeMismatch {
-                name: name.into(),
-                shape: shape.to_vec(),
-                got: values.len(),
-            });
-        }
-        self.define(name);
-        self.initializers.push(pb::TensorProto {
-            name: name.to_string(),
-            dims: shape.iter().map(|&d| d as i64).collect(),
-            data_type: pb::tensor_proto::DataType::Float as i32,
-            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            ..Default::default()
-        });
-        name.to_string()
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.constant(
+            name,
+            shape,
+            values.len(),
+            pb::tensor_proto::DataType::Float,
+            raw,
+        )
     }
 
     /// An int64 constant (shapes, axes, indices). Returns its name.
     pub fn initializer_i64(&mut self, name: &str, shape: &[usize], values: &[i64]) -> String {
-        if shape.iter().product::<usize>() != values.len() && self.error.is_none() {
+        let raw = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.constant(
+            name,
+            shape,
+            values.len(),
+            pb::tensor_proto::DataType::Int64,
+            raw,
+        )
+    }
+
+    fn constant(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        count: usize,
+        dtype: pb::tensor_proto::DataType,
+        raw_data: Vec<u8>,
+    ) -> String {
+        if shape.iter().product::<usize>() != count && self.error.is_none() {
             self.error = Some(OnnxError::ShapeMismatch {
                 name: name.into(),
                 shape: shape.to_vec(),
-                got: values.len(),
+                got: count,
             });
         }
         self.define(name);
         self.initializers.push(pb::TensorProto {
             name: name.to_string(),
             dims: shape.iter().map(|&d| d as i64).collect(),
-            data_type: pb::tensor_proto::DataType::Int64 as i32,
-            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            data_type: dtype as i32,
+            raw_data,
             ..Default::default()
         });
         name.to_string()
