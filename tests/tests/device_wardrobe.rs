@@ -265,3 +265,54 @@ fn polyvore_sets_import_as_garments_and_outfit_edges() {
         "{err:#}"
     );
 }
+
+#[test]
+fn feedback_becomes_edges_and_worn_dates() {
+    use capsule_device::wardrobe::EdgeProvenance;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));
+    capsule_e2e::write_tiny_embedder(&model);
+    capsule_e2e::garment_photos(&dir.path().join("photos"), 14);
+    capsule(
+        &data,
+        &[
+            "wardrobe",
+            "import",
+            &dir.path().join("photos").display().to_string(),
+            "--embedder",
+            &model.display().to_string(),
+        ],
+    )
+    .unwrap();
+    capsule(&data, &["feedback", "reject", "g1+g2+g3"]).unwrap();
+    capsule(&data, &["feedback", "wore", "g1+g4"]).unwrap();
+    assert!(
+        capsule(&data, &["feedback", "accept", "g1"]).is_err(),
+        "one garment is not an outfit"
+    );
+    assert!(
+        capsule(&data, &["feedback", "accept", "g1+g999"]).is_err(),
+        "unknown garment"
+    );
+    let store = WardrobeStore::open(&data).unwrap();
+    let edges = store.edges().unwrap();
+    assert_eq!(
+        edges
+            .iter()
+            .filter(|e| e.provenance == EdgeProvenance::Rejected)
+            .count(),
+        3
+    );
+    assert_eq!(
+        edges
+            .iter()
+            .filter(|e| e.provenance == EdgeProvenance::Worn)
+            .count(),
+        1
+    );
+    let g1 = store
+        .garment(capsule_device::wardrobe::GarmentId(1))
+        .unwrap()
+        .unwrap();
+    assert!(g1.last_worn_unix.is_some());
+}

@@ -1,6 +1,7 @@
 //! The `capsule` command line. Parsing and dispatch only; each command family has its own
 //! module, and tests run any command in-process with [`run`].
 
+mod feedback;
 mod identify;
 mod run;
 mod wardrobe;
@@ -54,6 +55,9 @@ pub enum Command {
     /// Run the mirror: frames from the camera (or a recording or slideshow), recognise the
     /// garment held up, and draw it on the display.
     Run(run::RunArgs),
+    /// Tell capsule what you thought of a suggested outfit; the next suggestion changes at
+    /// once (rejected pairs are never suggested again).
+    Feedback(feedback::FeedbackArgs),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -96,6 +100,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Wardrobe(command) => wardrobe::run(&session, command)?,
         Command::Identify(args) => identify::run(&session, args)?,
         Command::Run(args) => run::run(&session, args)?,
+        Command::Feedback(args) => feedback::run(&session, args)?,
     }
     Ok(())
 }
