@@ -93,10 +93,17 @@ fn stylist_trains_resumes_and_evaluates() {
         "earlier epochs are kept as they were"
     );
 
-    for k in ["0", "3"] {
+    // The epoch best on validation is kept beside the last one.
+    let validated = resumed
+        .iter()
+        .any(|m| m["valid_fitb_hard"].is_number() && m["valid_auc"].is_number());
+    assert_eq!(run.join("best.bpk").is_file(), validated);
+
+    for (k, checkpoint) in [("0", "best"), ("3", "last")] {
         let out = Command::new(env!("CARGO_BIN_EXE_capsule-host"))
             .args(["eval", "stylist", "--run", s(&run), "--data", s(&data)])
             .args(["--features", s(&features), "--context", k, "--json"])
+            .args(["--checkpoint", checkpoint])
             .output()
             .unwrap();
         assert!(

@@ -3,7 +3,9 @@
 
 use super::eval::{OutfitDataArgs, SplitArg, VariantArg};
 use crate::stylist::features::{self, FeatureFile, input_dim};
-use crate::stylist::{self, DecoderKind, StylistConfig, TrainConfig, TrainedStylist};
+use crate::stylist::{
+    self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, TrainConfig, TrainedStylist,
+};
 use crate::training::Backend;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
@@ -36,6 +38,11 @@ pub struct TrainStylistArgs {
     pub features: PathBuf,
     #[arg(long, value_enum, default_value_t = DecoderKind::TypeAware)]
     pub decoder: DecoderKind,
+    /// What the decoder reads: `distance` (|z_i − z_j| only, the form before this option
+    /// existed) or `distance-product` (also z_i ⊙ z_j, which can say "two bold patterns
+    /// clash").
+    #[arg(long, value_enum, default_value_t = DecoderForm::DistanceProduct)]
+    pub decoder_form: DecoderForm,
     /// Run directory; an existing one resumes from its last checkpoint.
     #[arg(long)]
     pub out: PathBuf,
@@ -66,6 +73,10 @@ pub struct EvalStylistArgs {
     /// The training run directory.
     #[arg(long)]
     pub run: PathBuf,
+    /// Which weights of the run: `best` on validation (falls back to the last epoch in runs
+    /// that have no `best.bpk`) or `last`.
+    #[arg(long, value_enum, default_value_t = Checkpoint::Best)]
+    pub checkpoint: Checkpoint,
     #[command(flatten)]
     pub data: OutfitDataArgs,
     /// Feature file of the evaluated data's items; computed from the pictures
@@ -119,6 +130,7 @@ pub fn train(args: TrainStylistArgs) -> Result<()> {
         layers: args.layers,
         dropout: args.dropout,
         decoder: args.decoder,
+        decoder_form: args.decoder_form,
     };
     let mut config = TrainConfig::new(model, args.data, args.features);
     config.epochs = args.epochs;
@@ -145,8 +157,9 @@ pub fn train(args: TrainStylistArgs) -> Result<()> {
 }
 
 pub fn eval(args: EvalStylistArgs) -> Result<()> {
-    let stylist = TrainedStylist::load(&args.run, args.backend)
+    let stylist = TrainedStylist::load(&args.run, args.checkpoint, args.backend)
         .with_context(|| format!("loading the stylist run {}", args.run.display()))?;
+    eprintln!("weights: {}", args.checkpoint.path(&args.run).display());
     let data = args.data.load()?;
     let features = match &args.features {
         Some(path) => FeatureFile::load(path)?,

@@ -6,7 +6,7 @@ use super::StylistError;
 use super::features::{FeatureError, FeatureFile, Standardizer, node_inputs};
 use super::graph::{ItemGraph, MessageEdges};
 use super::model::{DecoderTable, Neighbourhood, Stylist, to_vec};
-use super::training::{CHECKPOINT_FILE, STANDARDIZER_FILE, TrainConfig};
+use super::training::{Checkpoint, STANDARDIZER_FILE, TrainConfig};
 use crate::training::{Backend, RunDir};
 use burn::module::Module;
 use burn::store::{BurnpackStore, ModuleSnapshot};
@@ -25,13 +25,18 @@ pub struct TrainedStylist {
 }
 
 impl TrainedStylist {
-    /// Loads `run_dir/{config.json, standardizer.json, model.bpk}` onto `backend`'s device.
-    pub fn load(run_dir: &Path, backend: Backend) -> Result<Self, StylistError> {
+    /// Loads `run_dir/{config.json, standardizer.json}` and the `checkpoint`'s weights
+    /// (`best.bpk` or `model.bpk`, see [`Checkpoint`]) onto `backend`'s device.
+    pub fn load(
+        run_dir: &Path,
+        checkpoint: Checkpoint,
+        backend: Backend,
+    ) -> Result<Self, StylistError> {
         let run = RunDir::open(run_dir)?;
         let config: TrainConfig = read(&run, crate::training::run::CONFIG_FILE)?;
         let standardizer: Standardizer = read(&run, STANDARDIZER_FILE)?;
         let device = backend.device()?;
-        let model = load_weights(&config, &run.file(CHECKPOINT_FILE), &device)?;
+        let model = load_weights(&config, &checkpoint.path(run_dir), &device)?;
         Ok(Self::new(config, model, standardizer, device))
     }
 
@@ -112,7 +117,9 @@ impl TrainedStylist {
     }
 }
 
-/// Builds the network described by `config` and fills it from a `.bpk` checkpoint.
+/// Builds the network described by `config` and fills it from a `.bpk` checkpoint. The
+/// decoder form comes from `config`: a checkpoint saved with another form does not fit and
+/// is refused with a message that names the form.
 pub fn load_weights(
     config: &TrainConfig,
     path: &Path,
@@ -124,7 +131,11 @@ pub fn load_weights(
         .load_from(&mut store)
         .map_err(|e| StylistError::Checkpoint {
             path: path.to_path_buf(),
-            message: format!("{e:?}"),
+            message: format!(
+                "{e:?} (the run's config.json says decoder {:?}, form {:?}: were these weights \
+                 saved with another decoder or form?)",
+                config.model.decoder, config.model.decoder_form
+            ),
         })?;
     Ok(model)
 }
@@ -156,42 +167,76 @@ fn read<T: serde::de::DeserializeOwned>(run: &RunDir, name: &str) -> Result<T, S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stylist::model::{DecoderKind, StylistConfig};
+    use crate::stylist::model::{DecoderForm, DecoderKind, StylistConfig};
+    use crate::stylist::training::CHECKPOINT_FILE;
 
-    #[test]
-    fn checkpoint_round_trips_the_weights() {
-        let device = Device::flex();
-        device.seed(7);
+    fn train_config(decoder_form: DecoderForm) -> TrainConfig {
         let model = StylistConfig {
             input_dim: 3,
             hidden: 4,
             layers: 2,
             dropout: 0.0,
             decoder: DecoderKind::TypeAware,
+            decoder_form,
         };
-        let config = TrainConfig::new(model, "data".into(), "features.json".into());
-        let weights = config.model.init(&device);
+        TrainConfig::new(model, "data".into(), "features.json".into())
+    }
+
+    #[test]
+    fn checkpoint_round_trips_the_weights() {
+        let device = Device::flex();
+        device.seed(7);
+        for form in [DecoderForm::Distance, DecoderForm::DistanceProduct] {
+            let config = train_config(form);
+            let weights = config.model.init(&device);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(CHECKPOINT_FILE);
+            save_weights(&weights, &path).unwrap();
+            let loaded = load_weights(&config, &path, &device).unwrap();
+            assert_eq!(loaded.decoder.table(), weights.decoder.table());
+            assert_eq!(loaded.decoder.form(), form);
+            let edges = MessageEdges::from_undirected(2, &[(0, 1)]);
+            let standardizer = Standardizer {
+                mean: vec![0.0; 3],
+                std: vec![1.0; 3],
+            };
+            let a = TrainedStylist::new(
+                config.clone(),
+                weights,
+                standardizer.clone(),
+                device.clone(),
+            );
+            let b = TrainedStylist::new(config, loaded, standardizer, device.clone());
+            let inputs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5];
+            assert_eq!(a.encode(&inputs, &edges), b.encode(&inputs, &edges));
+            std::fs::write(&path, b"not a burnpack").unwrap();
+            let err = load_weights(&a.config, &path, &Device::flex()).unwrap_err();
+            assert!(err.to_string().contains(CHECKPOINT_FILE), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_distance_only_checkpoint_loads_as_such_and_is_refused_as_another_form() {
+        let device = Device::flex();
+        device.seed(8);
+        let old = train_config(DecoderForm::Distance);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CHECKPOINT_FILE);
-        save_weights(&weights, &path).unwrap();
-        let loaded = load_weights(&config, &path, &device).unwrap();
-        assert_eq!(loaded.decoder.table(), weights.decoder.table());
-        let edges = MessageEdges::from_undirected(2, &[(0, 1)]);
-        let standardizer = Standardizer {
-            mean: vec![0.0; 3],
-            std: vec![1.0; 3],
-        };
-        let a = TrainedStylist::new(
-            config.clone(),
-            weights,
-            standardizer.clone(),
-            device.clone(),
-        );
-        let b = TrainedStylist::new(config, loaded, standardizer, device);
-        let inputs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5];
-        assert_eq!(a.encode(&inputs, &edges), b.encode(&inputs, &edges));
-        std::fs::write(&path, b"not a burnpack").unwrap();
-        let err = load_weights(&a.config, &path, &Device::flex()).unwrap_err();
-        assert!(err.to_string().contains(CHECKPOINT_FILE), "{err}");
+        save_weights(&old.model.init(&device), &path).unwrap();
+
+        // A config.json written before the decoder form existed reads as the distance form.
+        let mut json = serde_json::to_value(&old).unwrap();
+        json["model"]
+            .as_object_mut()
+            .unwrap()
+            .remove("decoder_form");
+        let stored: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(stored.model.decoder_form, DecoderForm::Distance);
+        assert!(load_weights(&stored, &path, &device).is_ok());
+
+        let err = load_weights(&train_config(DecoderForm::DistanceProduct), &path, &device)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("DistanceProduct"), "{err}");
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! - [`graph`]: items and their co-occurrence edges; message-passing structure.
 //! - [`features`]: the node feature file, hand-made appearance features, z-scoring.
-//! - [`model`]: GCN encoder and pair decoders (type-aware / shared).
-//! - [`training`]: `capsule-host train stylist` — edge splits, negatives, checkpoints.
+//! - [`model`]: GCN encoder and pair decoders (type-aware / shared rows; distance or
+//!   distance + product form).
+//! - [`training`]: `capsule-host train stylist` — edge splits, negatives, checkpoints (the
+//!   last epoch's and the best on validation).
 //! - [`context`]: leak-free test-time context graphs of K neighbours per item.
 //! - [`inference`]: a trained stylist loaded from its run directory (the library API the
 //!   device and ONNX export build on).
@@ -22,8 +24,8 @@ pub use evaluate::{StylistScores, evaluate};
 pub use features::{FeatureFile, Standardizer};
 pub use graph::{ItemGraph, MessageEdges, TYPE_PAIRS, type_pair_index};
 pub use inference::TrainedStylist;
-pub use model::{DecoderKind, Stylist, StylistConfig};
-pub use training::{TrainConfig, train};
+pub use model::{DecoderForm, DecoderKind, Stylist, StylistConfig};
+pub use training::{Checkpoint, TrainConfig, train};
 
 use std::path::PathBuf;
 

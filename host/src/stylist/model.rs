@@ -1,7 +1,8 @@
 //! The stylist network: a graph auto-encoder. The encoder is a stack of GCN layers in the
 //! Cucurull et al. (CVPR 2019) form; the decoder turns two node embeddings into a
 //! compatibility logit, with weights chosen by the pair of garment types (type-aware) or
-//! shared by all pairs (the baseline).
+//! shared by all pairs (the baseline), from the distance `|z_i − z_j|` alone or from the
+//! distance and the elementwise product `z_i ⊙ z_j` (see [`DecoderForm`]).
 
 use super::graph::{MessageEdges, TYPE_PAIRS, type_pair_index};
 use burn::module::{Module, Param};
@@ -10,7 +11,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Distribution, IndexingUpdateOp, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
-/// Which decoder turns `|z_i − z_j|` into a logit.
+/// Whose weights the decoder uses for a pair: its type pair's row, or the one shared row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum DecoderKind {
@@ -18,6 +19,21 @@ pub enum DecoderKind {
     TypeAware,
     /// One weight vector and bias for every pair (Cucurull et al.'s decoder).
     Shared,
+}
+
+/// What the decoder reads from a pair of embeddings. Both forms are symmetric in `(i, j)`
+/// and plain elementwise ops (Sub, Abs, Mul, ReduceSum), so they export to ONNX alike.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecoderForm {
+    /// `w_p·|z_i − z_j| + b_p` (Cucurull et al.). Cannot express a relation that is not a
+    /// distance, such as "two bold patterns clash, two solid garments are fine": both pairs
+    /// are alike within themselves. The form of every run made before the field existed.
+    #[default]
+    Distance,
+    /// `w_p·|z_i − z_j| + u_p·(z_i ⊙ z_j) + b_p`: the diagonal bilinear term scores "both
+    /// have feature f" on its own, so two garments that share a trait can clash.
+    DistanceProduct,
 }
 
 /// Shape of the network; saved in the run's `config.json` and enough to rebuild it.
@@ -32,6 +48,9 @@ pub struct StylistConfig {
     /// Dropout before every GCN layer, in training.
     pub dropout: f64,
     pub decoder: DecoderKind,
+    /// Absent in the `config.json` of runs older than the field: those are `distance`.
+    #[serde(default)]
+    pub decoder_form: DecoderForm,
 }
 
 impl StylistConfig {
@@ -53,17 +72,24 @@ impl StylistConfig {
             DecoderKind::Shared => 1,
         };
         let scale = 1.0 / (self.hidden as f64).sqrt();
+        let row_weights = || {
+            Param::from_tensor(Tensor::random(
+                [rows, self.hidden],
+                Distribution::Normal(0.0, scale),
+                device,
+            ))
+        };
         Stylist {
             encoder: Encoder {
                 layers,
                 dropout: DropoutConfig::new(self.dropout).init(),
             },
             decoder: PairDecoder {
-                weight: Param::from_tensor(Tensor::random(
-                    [rows, self.hidden],
-                    Distribution::Normal(0.0, scale),
-                    device,
-                )),
+                weight: row_weights(),
+                product: match self.decoder_form {
+                    DecoderForm::Distance => None,
+                    DecoderForm::DistanceProduct => Some(row_weights()),
+                },
                 bias: Param::from_tensor(Tensor::zeros([rows], device)),
             },
         }
@@ -171,12 +197,15 @@ impl Encoder {
     }
 }
 
-/// `logit(i, j) = w_p · |z_i − z_j| + b_p`, where `p` is the type pair of `(i, j)` (type
-/// aware, 28 rows) or always 0 (shared, 1 row). One code path serves both decoders, so the
-/// ablation compares only what the weights may depend on.
+/// `logit(i, j) = w_p · |z_i − z_j| [+ u_p · (z_i ⊙ z_j)] + b_p`, where `p` is the type pair
+/// of `(i, j)` (type aware, 28 rows) or always 0 (shared, 1 row), and the product term is
+/// there in the [`DecoderForm::DistanceProduct`] form. One code path serves every decoder,
+/// so the ablation compares only what the weights may depend on.
 #[derive(Module, Debug)]
 pub struct PairDecoder {
     weight: Param<Tensor<2>>,
+    /// `u`, `[rows, hidden]`; `None` in the distance-only form.
+    product: Option<Param<Tensor<2>>>,
     bias: Param<Tensor<1>>,
 }
 
@@ -189,12 +218,16 @@ impl PairDecoder {
         }
     }
 
+    pub fn form(&self) -> DecoderForm {
+        match self.product {
+            None => DecoderForm::Distance,
+            Some(_) => DecoderForm::DistanceProduct,
+        }
+    }
+
     /// The weight row used for items of garment types `a` and `b`.
     pub fn slot(&self, a: usize, b: usize) -> usize {
-        match self.kind() {
-            DecoderKind::TypeAware => type_pair_index(a, b),
-            DecoderKind::Shared => 0,
-        }
+        self.kind().slot(a, b)
     }
 
     /// Logits `[p]` of the pairs `(left[k], right[k])`, whose weight rows are `slots[k]`.
@@ -205,10 +238,14 @@ impl PairDecoder {
         right: Tensor<1, Int>,
         slots: Tensor<1, Int>,
     ) -> Tensor<1> {
-        let distance = (z.clone().select(0, left) - z.select(0, right)).abs();
-        let w = self.weight.val().select(0, slots.clone());
-        let [p, _] = distance.dims();
-        (distance * w).sum_dim(1).reshape([p]) + self.bias.val().select(0, slots)
+        let (zl, zr) = (z.clone().select(0, left), z.select(0, right));
+        let rows = |p: &Param<Tensor<2>>| p.val().select(0, slots.clone());
+        let mut terms = (zl.clone() - zr.clone()).abs() * rows(&self.weight);
+        if let Some(u) = &self.product {
+            terms = terms + zl * zr * rows(u);
+        }
+        let [p, _] = terms.dims();
+        terms.sum_dim(1).reshape([p]) + self.bias.val().select(0, slots)
     }
 
     /// The weights as plain numbers, for scoring many pairs without tensors.
@@ -218,9 +255,20 @@ impl PairDecoder {
             kind: self.kind(),
             width,
             weight: to_vec(self.weight.val().into_data()),
+            product: self.product.as_ref().map(|u| to_vec(u.val().into_data())),
             bias: to_vec(self.bias.val().into_data()),
         }
         .check(rows)
+    }
+}
+
+impl DecoderKind {
+    /// The decoder row of a pair of garment types `a`, `b` (unordered).
+    pub fn slot(self, a: usize, b: usize) -> usize {
+        match self {
+            Self::TypeAware => type_pair_index(a, b),
+            Self::Shared => 0,
+        }
     }
 }
 
@@ -231,32 +279,54 @@ impl PairDecoder {
 pub struct DecoderTable {
     pub kind: DecoderKind,
     pub width: usize,
-    /// Row-major `[rows, width]`.
+    /// Row-major `[rows, width]`: the weights of `|z_i − z_j|`.
     pub weight: Vec<f32>,
+    /// Row-major `[rows, width]`: the weights of `z_i ⊙ z_j`; `None` in the distance form.
+    pub product: Option<Vec<f32>>,
     pub bias: Vec<f32>,
 }
 
 impl DecoderTable {
     fn check(self, rows: usize) -> Self {
         debug_assert_eq!(self.weight.len(), rows * self.width);
+        debug_assert!(
+            self.product
+                .as_ref()
+                .is_none_or(|u| u.len() == rows * self.width)
+        );
         debug_assert_eq!(self.bias.len(), rows);
         self
     }
 
+    pub fn form(&self) -> DecoderForm {
+        match self.product {
+            None => DecoderForm::Distance,
+            Some(_) => DecoderForm::DistanceProduct,
+        }
+    }
+
     /// Compatibility logit of embeddings `a` and `b` of garment types `ta` and `tb`.
     pub fn logit(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
-        let slot = match self.kind {
-            DecoderKind::TypeAware => type_pair_index(ta, tb),
-            DecoderKind::Shared => 0,
-        };
-        let w = &self.weight[slot * self.width..(slot + 1) * self.width];
-        let dot: f32 = a
+        let slot = self.kind.slot(ta, tb);
+        let distance: f32 = a
             .iter()
             .zip(b)
-            .zip(w)
+            .zip(self.row(&self.weight, slot))
             .map(|((x, y), w)| (x - y).abs() * w)
             .sum();
-        dot + self.bias[slot]
+        let product: f32 = self.product.as_deref().map_or(0.0, |u| {
+            a.iter()
+                .zip(b)
+                .zip(self.row(u, slot))
+                .map(|((x, y), u)| x * y * u)
+                .sum()
+        });
+        distance + product + self.bias[slot]
+    }
+
+    /// Row `slot` of a row-major `[rows, width]` table.
+    fn row<'a>(&self, table: &'a [f32], slot: usize) -> &'a [f32] {
+        &table[slot * self.width..(slot + 1) * self.width]
     }
 }
 
@@ -277,13 +347,14 @@ pub fn to_vec(data: TensorData) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    fn config(decoder: DecoderKind) -> StylistConfig {
+    fn config(decoder: DecoderKind, decoder_form: DecoderForm) -> StylistConfig {
         StylistConfig {
             input_dim: 5,
             hidden: 4,
             layers: 2,
             dropout: 0.0,
             decoder,
+            decoder_form,
         }
     }
 
@@ -291,7 +362,7 @@ mod tests {
     fn sparse_and_dense_aggregation_agree() {
         let device = Device::flex();
         device.seed(3);
-        let model = config(DecoderKind::Shared).init(&device);
+        let model = config(DecoderKind::Shared, DecoderForm::Distance).init(&device);
         let edges = MessageEdges::from_undirected(4, &[(0, 1), (1, 2), (0, 2)]);
         let x = Tensor::<2>::random([4, 5], Distribution::Normal(0.0, 1.0), &device);
         let sparse = model
@@ -315,38 +386,80 @@ mod tests {
     }
 
     #[test]
-    fn type_aware_decoder_picks_the_pair_row_and_matches_its_table() {
+    fn decoders_are_symmetric_pick_the_pair_row_and_match_their_tables() {
         let device = Device::flex();
         device.seed(4);
-        let model = config(DecoderKind::TypeAware).init(&device);
-        assert_eq!(model.decoder.kind(), DecoderKind::TypeAware);
-        assert_eq!(model.decoder.slot(4, 1), model.decoder.slot(1, 4));
-        let z = Tensor::<2>::random([3, 4], Distribution::Normal(0.0, 1.0), &device);
-        let ints = |v: Vec<i64>| Tensor::<1, Int>::from_data(TensorData::new(v, [2]), &device);
-        // The same two embeddings through two different type pairs: different logits.
-        let logits = to_vec(
-            model
-                .decoder
-                .forward(
-                    z.clone(),
-                    ints(vec![0, 0]),
-                    ints(vec![1, 1]),
-                    ints(vec![
-                        type_pair_index(0, 1) as i64,
-                        type_pair_index(2, 5) as i64,
-                    ]),
-                )
-                .into_data(),
-        );
-        assert_ne!(logits[0], logits[1]);
-        let table = model.decoder.table();
-        let zs = to_vec(z.into_data());
-        let expected = table.logit(&zs[0..4], 0, &zs[4..8], 1);
-        assert!((expected - logits[0]).abs() < 1e-5);
-        assert!((table.logit(&zs[0..4], 5, &zs[4..8], 2) - logits[1]).abs() < 1e-5);
+        let ints = |v: Vec<i64>| {
+            let n = v.len();
+            Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &device)
+        };
+        for form in [DecoderForm::Distance, DecoderForm::DistanceProduct] {
+            let model = config(DecoderKind::TypeAware, form).init(&device);
+            let decoder = &model.decoder;
+            assert_eq!(decoder.kind(), DecoderKind::TypeAware);
+            assert_eq!(decoder.form(), form);
+            assert_eq!(decoder.slot(4, 1), decoder.slot(1, 4));
+            assert_eq!(decoder.slot(4, 1), type_pair_index(1, 4));
+            // Non-negative like the encoder's ReLU output, and non-zero so the product term
+            // matters.
+            let z = Tensor::<2>::random([3, 4], Distribution::Uniform(0.1, 1.0), &device);
+            // Pairs (0, 1) and (1, 0) through the same row, then (0, 1) through another.
+            let slots = [
+                type_pair_index(0, 1),
+                type_pair_index(0, 1),
+                type_pair_index(2, 5),
+            ];
+            let logits = to_vec(
+                decoder
+                    .forward(
+                        z.clone(),
+                        ints(vec![0, 1, 0]),
+                        ints(vec![1, 0, 1]),
+                        ints(slots.iter().map(|&s| s as i64).collect()),
+                    )
+                    .into_data(),
+            );
+            assert!((logits[0] - logits[1]).abs() < 1e-6, "{form:?}: {logits:?}");
+            assert_ne!(logits[0], logits[2], "{form:?}: the type pair picks no row");
+            let table = decoder.table();
+            assert_eq!(table.form(), form);
+            let zs = to_vec(z.into_data());
+            let (a, b) = (&zs[0..4], &zs[4..8]);
+            assert!((table.logit(a, 0, b, 1) - logits[0]).abs() < 1e-5);
+            assert!((table.logit(b, 1, a, 0) - logits[1]).abs() < 1e-5);
+            assert!((table.logit(a, 5, b, 2) - logits[2]).abs() < 1e-5);
 
-        let shared = config(DecoderKind::Shared).init(&device).decoder;
-        assert_eq!(shared.slot(0, 1), 0);
-        assert_eq!(shared.slot(2, 5), 0);
+            let shared = config(DecoderKind::Shared, form).init(&device).decoder;
+            assert_eq!(shared.slot(0, 1), 0);
+            assert_eq!(shared.slot(2, 5), 0);
+            assert_eq!(shared.table().weight.len(), 4);
+        }
+    }
+
+    #[test]
+    fn only_the_product_form_can_score_two_alike_pairs_differently() {
+        // "Two bold garments clash, two solid ones are fine": both pairs have distance 0,
+        // so the distance form must give them the same logit; the product form need not.
+        let device = Device::flex();
+        device.seed(5);
+        let bold = [1.0, 0.0, 0.5, 0.5];
+        let solid = [0.0, 0.0, 0.5, 0.5];
+        for (form, differ) in [
+            (DecoderForm::Distance, false),
+            (DecoderForm::DistanceProduct, true),
+        ] {
+            let mut table = config(DecoderKind::Shared, form)
+                .init(&device)
+                .decoder
+                .table();
+            if let Some(u) = table.product.as_mut() {
+                u[0] = -4.0;
+            }
+            let (bb, ss) = (
+                table.logit(&bold, 0, &bold, 1),
+                table.logit(&solid, 0, &solid, 1),
+            );
+            assert_eq!(bb != ss, differ, "{form:?}: {bb} vs {ss}");
+        }
     }
 }

@@ -11,7 +11,9 @@
 //!
 //! An epoch is `steps_per_epoch` steps; after each, the run directory gets the checkpoint,
 //! the epoch's metrics (with validation FITB/AUC) and the curves, so a run resumes from its
-//! last complete epoch. The optimiser's moments are not checkpointed: a resumed run restarts
+//! last complete epoch. The epoch with the best validation score so far (hard FITB + AUC,
+//! [`selection_score`]) is also kept as `best.bpk`, which evaluation loads by default: the
+//! type-aware decoder in particular peaks mid-run and then overfits the training garments. The optimiser's moments are not checkpointed: a resumed run restarts
 //! Adam's averages (a few steps of warm-up), everything else continues exactly.
 
 use super::StylistError;
@@ -34,8 +36,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Checkpoint file in the run directory.
+/// Checkpoint of the last complete epoch in the run directory (what a run resumes from).
 pub const CHECKPOINT_FILE: &str = "model.bpk";
+/// Checkpoint of the epoch with the best [`selection_score`] on the validation split.
+pub const BEST_CHECKPOINT_FILE: &str = "best.bpk";
 /// Feature statistics of the training items.
 pub const STANDARDIZER_FILE: &str = "standardizer.json";
 /// Training curves.
@@ -68,6 +72,51 @@ pub struct TrainConfig {
     pub valid_context: usize,
     pub seed: u64,
     pub backend: Backend,
+}
+
+/// Which of a run's checkpoints to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Checkpoint {
+    /// The epoch with the best validation score (`best.bpk`); runs that have none (made
+    /// before it existed, or without validation questions) fall back to the last epoch.
+    #[default]
+    Best,
+    /// The last complete epoch (`model.bpk`).
+    Last,
+}
+
+impl Checkpoint {
+    /// The file of this checkpoint in `run_dir`, after the fallback described on
+    /// [`Checkpoint::Best`].
+    pub fn path(self, run_dir: &Path) -> PathBuf {
+        let best = run_dir.join(BEST_CHECKPOINT_FILE);
+        match self {
+            Self::Best if best.is_file() => best,
+            _ => run_dir.join(CHECKPOINT_FILE),
+        }
+    }
+}
+
+/// What `best.bpk` maximises: validation hard FITB + AUC (the two numbers the target is
+/// set in; standard FITB is left out because garment types alone win much of it). `None`
+/// when the validation split lacks either.
+pub fn selection_score(m: &EpochMetrics) -> Option<f64> {
+    Some(m.valid_fitb_hard? + m.valid_auc?)
+}
+
+/// The epoch of `metrics` with the highest [`selection_score`] (the first on ties).
+pub fn best_epoch(metrics: &[EpochMetrics]) -> Option<&EpochMetrics> {
+    metrics
+        .iter()
+        .filter_map(|m| Some((m, selection_score(m)?)))
+        .fold(
+            None,
+            |best: Option<(&EpochMetrics, f64)>, (m, s)| match best {
+                Some((_, b)) if b >= s => best,
+                _ => Some((m, s)),
+            },
+        )
+        .map(|(m, _)| m)
 }
 
 impl TrainConfig {
@@ -146,11 +195,18 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
     device.seed(config.seed);
     let mut metrics: Vec<EpochMetrics> = run.metrics()?;
     let checkpoint = run.file(CHECKPOINT_FILE);
+    let best_checkpoint = run.file(BEST_CHECKPOINT_FILE);
     let mut model = if !metrics.is_empty() && checkpoint.is_file() {
         load_weights(&config, &checkpoint, &device)?
     } else {
         metrics.clear();
         config.model.init(&device)
+    };
+    // A resumed run without `best.bpk` has no saved weights for its earlier best epoch, so
+    // only the epochs from here on compete.
+    let mut best_score = match best_epoch(&metrics) {
+        Some(m) if best_checkpoint.is_file() => selection_score(m),
+        _ => None,
     };
     let inputs = node_inputs(&graph, &features, &standardizer)?;
     let x = Tensor::<2>::from_data(
@@ -223,7 +279,7 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
             config.valid_context,
             config.seed,
         )?;
-        metrics.push(EpochMetrics {
+        let epoch_metrics = EpochMetrics {
             epoch,
             loss: loss_sum / config.steps_per_epoch.max(1) as f64,
             accuracy: correct as f64 / seen.max(1) as f64,
@@ -231,7 +287,14 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
             valid_fitb_hard: scores.fitb_hard,
             valid_auc: scores.auc,
             seconds: started.elapsed().as_secs_f64(),
-        });
+        };
+        if let Some(score) = selection_score(&epoch_metrics)
+            && best_score.is_none_or(|best| score > best)
+        {
+            save_weights(&model, &best_checkpoint)?;
+            best_score = Some(score);
+        }
+        metrics.push(epoch_metrics);
         save_weights(&model, &checkpoint)?;
         run.save_metrics(&metrics)?;
         plot(&run, &metrics, config.valid_context)?;
@@ -418,6 +481,7 @@ mod tests {
             layers: 1,
             dropout: 0.0,
             decoder: DecoderKind::Shared,
+            decoder_form: Default::default(),
         };
         let config = TrainConfig::new(model, "d".into(), "f".into());
         let by_type = nodes_by_type(&graph);
@@ -442,5 +506,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_best_epoch_maximises_hard_fitb_plus_auc_and_skips_epochs_without_validation() {
+        let epoch = |epoch, hard, auc| EpochMetrics {
+            epoch,
+            loss: 0.0,
+            accuracy: 0.0,
+            valid_fitb: Some(0.9),
+            valid_fitb_hard: hard,
+            valid_auc: auc,
+            seconds: 0.0,
+        };
+        let metrics = [
+            epoch(1, Some(0.80), Some(0.95)),
+            epoch(2, Some(0.85), Some(0.96)),
+            epoch(3, None, Some(0.99)),
+            epoch(4, Some(0.86), Some(0.95)),
+            epoch(5, Some(0.84), Some(0.97)),
+        ];
+        assert_eq!(best_epoch(&metrics).map(|m| m.epoch), Some(2));
+        assert_eq!(best_epoch(&metrics[2..3]), None);
+        assert_eq!(best_epoch(&[]), None);
+    }
+
+    #[test]
+    fn the_best_checkpoint_falls_back_to_the_last_when_a_run_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Checkpoint::Best.path(dir.path()),
+            dir.path().join(CHECKPOINT_FILE)
+        );
+        std::fs::write(dir.path().join(BEST_CHECKPOINT_FILE), b"weights").unwrap();
+        assert_eq!(
+            Checkpoint::Best.path(dir.path()),
+            dir.path().join(BEST_CHECKPOINT_FILE)
+        );
+        assert_eq!(
+            Checkpoint::Last.path(dir.path()),
+            dir.path().join(CHECKPOINT_FILE)
+        );
     }
 }
