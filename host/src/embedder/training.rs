@@ -141,7 +141,9 @@ pub fn train(
             config.preprocess.size, config.model.input_size
         )));
     }
-    if config.loss == LossKind::SoftMsml && !(config.temperature > 0.0) {
+    if config.loss == LossKind::SoftMsml
+        && (config.temperature.is_nan() || config.temperature <= 0.0)
+    {
         return Err(EmbedderError::Invalid(format!(
             "soft-msml needs a positive --temperature; got {}",
             config.temperature
