@@ -23,6 +23,9 @@ const FMNIST_TRAIN_EVAL_LIMIT: usize = 1000;
 pub enum Preset {
     /// 16/32/64 channels, 128-d embedding (see `EmbedderConfig::new`).
     Default,
+    /// 16/32/48 channels, SE reduction 8, same capsule head and 128-d embedding (see
+    /// `EmbedderConfig::compact`): the capsule network below the default CNN's size.
+    Compact,
     /// A few thousand weights, 32 px, 32-d: for tests and smoke runs.
     Tiny,
 }
@@ -69,6 +72,9 @@ pub struct TrainEmbedderArgs {
     pub lr: f64,
     #[arg(long, default_value_t = 0.3)]
     pub margin: f32,
+    /// Temperature of `--loss soft-msml` (smaller: closer to plain MSML).
+    #[arg(long, default_value_t = crate::embedder::training::default_temperature())]
+    pub temperature: f32,
     /// Train on unaltered pictures (no camera-like augmentation).
     #[arg(long)]
     pub no_augment: bool,
@@ -105,6 +111,7 @@ impl TrainEmbedderArgs {
     pub fn config(&self) -> Result<TrainConfig> {
         let mut model = match self.preset {
             Preset::Default => EmbedderConfig::new(self.arch),
+            Preset::Compact => EmbedderConfig::compact(self.arch),
             Preset::Tiny => EmbedderConfig::tiny(self.arch),
         };
         if let Some(size) = self.input_size {
@@ -129,6 +136,7 @@ impl TrainEmbedderArgs {
             },
             loss: self.loss,
             margin: self.margin,
+            temperature: self.temperature,
             learning_rate: self.lr,
             p: self.pk.0,
             k: self.pk.1,

@@ -6,6 +6,11 @@
 //!   `max(0, max_{pos pairs} d − min_{neg pairs} d + margin)` — only the single hardest
 //!   positive pair and the single hardest negative pair of the batch get gradient.
 //! - **Batch-hard triplet** (Hermans et al. 2017): the same, per anchor, averaged.
+//! - **Soft MSML** (a variant of ours, not the published loss): MSML with the batch max and
+//!   min replaced by their log-sum-exp relaxations at temperature `τ`. It still makes one
+//!   batch-level term out of "hardest positive − hardest negative + margin", but the
+//!   gradient reaches every pair in proportion to how hard it is (a softmax over pairs)
+//!   instead of exactly one positive and one negative pair. As `τ → 0` it becomes MSML.
 
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -22,14 +27,26 @@ const DIST_EPS: f32 = 1e-12;
 pub enum LossKind {
     Msml,
     Triplet,
+    /// Soft MSML, a variant: see the module docs and [`soft_msml_loss`].
+    #[serde(rename = "soft-msml")]
+    #[value(name = "soft-msml")]
+    SoftMsml,
 }
 
 impl LossKind {
-    /// The loss of a batch (`labels[i]` is the identity of row `i`).
-    pub fn compute(self, embeddings: Tensor<2>, labels: &[u32], margin: f32) -> Tensor<1> {
+    /// The loss of a batch (`labels[i]` is the identity of row `i`). `temperature` is read
+    /// by [`LossKind::SoftMsml`] only.
+    pub fn compute(
+        self,
+        embeddings: Tensor<2>,
+        labels: &[u32],
+        margin: f32,
+        temperature: f32,
+    ) -> Tensor<1> {
         match self {
             LossKind::Msml => msml_loss(embeddings, labels, margin),
             LossKind::Triplet => batch_hard_triplet_loss(embeddings, labels, margin),
+            LossKind::SoftMsml => soft_msml_loss(embeddings, labels, margin, temperature),
         }
     }
 }
@@ -85,6 +102,32 @@ fn masked(embeddings: Tensor<2>, labels: &[u32]) -> (Tensor<2>, Tensor<2>) {
 pub fn msml_loss(embeddings: Tensor<2>, labels: &[u32], margin: f32) -> Tensor<1> {
     let (positives, negatives) = masked(embeddings, labels);
     relu(positives.max() - negatives.min() + margin)
+}
+
+/// Soft MSML (a variant, see the module docs):
+/// `max(0, τ·log Σ_{i≠j, y_i = y_j} e^{d_ij/τ} + τ·log Σ_{y_i ≠ y_j} e^{−d_ij/τ} + margin)`,
+/// shape `[1]`.
+///
+/// Each log-sum-exp bounds its max (min) from above (below) by at most `τ·ln(pairs)`, so the
+/// soft loss is never below MSML's, and it tends to MSML as `τ → 0`.
+pub fn soft_msml_loss(
+    embeddings: Tensor<2>,
+    labels: &[u32],
+    margin: f32,
+    temperature: f32,
+) -> Tensor<1> {
+    let (positives, negatives) = masked(embeddings, labels);
+    let hardest_positive = soft_max(positives, temperature);
+    let hardest_negative = -soft_max(-negatives, temperature);
+    relu(hardest_positive - hardest_negative + margin)
+}
+
+/// `τ·log Σ e^{x/τ}` over all entries, shifted by the max so `exp` cannot overflow (masked
+/// entries underflow to 0), shape `[1]`.
+fn soft_max(x: Tensor<2>, temperature: f32) -> Tensor<1> {
+    let top = x.clone().max();
+    let shifted = (x - top.clone().reshape([1, 1])) / temperature;
+    top + shifted.exp().sum().log() * temperature
 }
 
 /// Batch-hard triplet: mean over anchors `a` of
@@ -188,6 +231,52 @@ mod tests {
     }
 
     #[test]
+    fn soft_msml_matches_naive_loops_bounds_msml_and_tends_to_it() {
+        let device = Device::flex();
+        let e = embeddings();
+        let (mut pos, mut neg) = (Vec::new(), Vec::new());
+        for i in 0..e.len() {
+            for j in 0..e.len() {
+                let d = naive_distance(&e[i], &e[j]);
+                if LABELS[i] == LABELS[j] && i != j {
+                    pos.push(d);
+                } else if LABELS[i] != LABELS[j] {
+                    neg.push(d);
+                }
+            }
+        }
+        let margin = 0.3f32;
+        for tau in [0.05f32, 0.1, 0.5] {
+            let t = tau as f64;
+            let soft_pos = t * pos.iter().map(|d| (d / t).exp()).sum::<f64>().ln();
+            let soft_neg = -t * neg.iter().map(|d| (-d / t).exp()).sum::<f64>().ln();
+            let want = (soft_pos - soft_neg + margin as f64).max(0.0);
+            let got = scalar(soft_msml_loss(tensor(&e, &device), &LABELS, margin, tau));
+            assert!((got - want).abs() < 1e-4, "τ {tau}: {got} vs {want}");
+        }
+        let hard = scalar(msml_loss(tensor(&e, &device), &LABELS, margin));
+        let soft = |tau| scalar(soft_msml_loss(tensor(&e, &device), &LABELS, margin, tau));
+        assert!(soft(0.1) >= hard - 1e-6, "soft {} < hard {hard}", soft(0.1));
+        assert!(
+            (soft(1e-3) - hard).abs() < 1e-2,
+            "τ → 0: {} vs {hard}",
+            soft(1e-3)
+        );
+    }
+
+    #[test]
+    fn loss_names_round_trip_through_serde() {
+        for (kind, name) in [
+            (LossKind::Msml, "\"msml\""),
+            (LossKind::Triplet, "\"triplet\""),
+            (LossKind::SoftMsml, "\"soft-msml\""),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), name);
+            assert_eq!(serde_json::from_str::<LossKind>(name).unwrap(), kind);
+        }
+    }
+
+    #[test]
     fn distances_match_naive_loops() {
         let device = Device::flex();
         let e = embeddings();
@@ -206,9 +295,9 @@ mod tests {
     #[test]
     fn gradients_reach_inputs_and_model_weights() {
         let device = Device::flex().autodiff();
-        for kind in [LossKind::Msml, LossKind::Triplet] {
+        for kind in [LossKind::Msml, LossKind::Triplet, LossKind::SoftMsml] {
             let x = tensor(&embeddings(), &device).require_grad();
-            let loss = kind.compute(l2_normalize(x.clone()), &LABELS, 1.0);
+            let loss = kind.compute(l2_normalize(x.clone()), &LABELS, 1.0, 0.1);
             let grads = loss.backward();
             let g: Vec<f32> = x.grad(&grads).unwrap().into_data().try_to_vec().unwrap();
             assert!(
@@ -222,7 +311,7 @@ mod tests {
                 burn::tensor::Distribution::Normal(0.0, 1.0),
                 &device,
             );
-            let loss = kind.compute(model.forward(images), &LABELS, 1.0);
+            let loss = kind.compute(model.forward(images), &LABELS, 1.0, 0.1);
             let grads = loss.backward();
             let nonzero = |g: Option<Vec<f32>>| {
                 g.expect("weight has a gradient")
