@@ -4,6 +4,7 @@
 mod data;
 mod embedder;
 mod eval;
+mod export;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ pub enum Command {
     /// Evaluate models and baselines on the published protocols.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Write a trained embedder run as an ONNX file (batch norms folded, batch symbolic).
+    Export(export::ExportArgs),
     /// Train models; re-running the same command resumes from the last complete epoch.
     #[command(subcommand)]
     Train(TrainCommand),
@@ -50,6 +53,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
+        Command::Export(args) => export::run(args),
         Command::Train(TrainCommand::Embedder(args)) => embedder::run_train(args),
     }
 }
