@@ -2,6 +2,7 @@
 //! module, and tests run any command in-process with [`run`].
 
 mod identify;
+mod update;
 mod wardrobe;
 
 use crate::board::BoardProfile;
@@ -50,6 +51,9 @@ pub enum Command {
     /// Which wardrobe garment is in this picture? Nearest garments by cosine similarity, or
     /// "new" when none is close enough.
     Identify(identify::IdentifyArgs),
+    /// Model bundles: verify and install one into the inactive slot, roll back, show status.
+    #[command(subcommand)]
+    Update(update::UpdateCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -91,6 +95,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Wardrobe(command) => wardrobe::run(&session, command)?,
         Command::Identify(args) => identify::run(&session, args)?,
+        Command::Update(command) => update::run(&session, command)?,
     }
     Ok(())
 }
