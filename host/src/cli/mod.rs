@@ -1,6 +1,7 @@
 //! The `capsule-host` command line. Each subcommand family has its own module; this one
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
+mod bundle;
 mod data;
 mod embedder;
 mod eval;
@@ -27,6 +28,12 @@ pub enum Command {
     Eval(eval::EvalCommand),
     /// Write a trained embedder run as an ONNX file (batch norms folded, batch symbolic).
     Export(export::ExportArgs),
+    /// Make a new ed25519 signing key for bundles.
+    Keygen(bundle::KeygenArgs),
+    /// Make an (unsigned) model bundle from a trained embedder run.
+    Bundle(bundle::BundleArgs),
+    /// Sign a bundle and check it as a device would.
+    Sign(bundle::SignArgs),
     /// Train models; re-running the same command resumes from the last complete epoch.
     #[command(subcommand)]
     Train(TrainCommand),
@@ -54,6 +61,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
         Command::Export(args) => export::run(args),
+        Command::Keygen(args) => bundle::run_keygen(args),
+        Command::Bundle(args) => bundle::run_bundle(args),
+        Command::Sign(args) => bundle::run_sign(args),
         Command::Train(TrainCommand::Embedder(args)) => embedder::run_train(args),
     }
 }
