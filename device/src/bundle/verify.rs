@@ -163,17 +163,20 @@ fn inside(root: &Path, dir: &Path, file: &str) -> Result<(), BundleError> {
 }
 
 impl VerifiedBundle {
-    /// Loads every model in tract and checks it reproduces its golden output.
-    pub fn check_golden(&self, threads: usize) -> Result<(), BundleError> {
-        for model in &self.manifest.models {
-            check_golden(&self.dir, model, threads)?;
-        }
-        Ok(())
+    /// Loads every model in tract and checks it reproduces its golden output. Returns each
+    /// model's file with its max |output − golden|.
+    pub fn check_golden(&self, threads: usize) -> Result<Vec<(String, f32)>, BundleError> {
+        self.manifest
+            .models
+            .iter()
+            .map(|model| Ok((model.file.clone(), check_golden(&self.dir, model, threads)?)))
+            .collect()
     }
 }
 
-/// Runs one model on its golden inputs and compares with its golden output.
-pub fn check_golden(dir: &Path, model: &ModelEntry, threads: usize) -> Result<(), BundleError> {
+/// Runs one model on its golden inputs and compares with its golden output; returns the max
+/// absolute difference.
+pub fn check_golden(dir: &Path, model: &ModelEntry, threads: usize) -> Result<f32, BundleError> {
     let golden = |problem: String| BundleError::Golden {
         dir: dir.to_path_buf(),
         file: model.file.clone(),
@@ -227,5 +230,5 @@ pub fn check_golden(dir: &Path, model: &ModelEntry, threads: usize) -> Result<()
             model.golden.tolerance
         )));
     }
-    Ok(())
+    Ok(worst)
 }

@@ -269,10 +269,18 @@ pub fn read_key(path: &Path) -> Result<SigningKey, BundleError> {
     })
 }
 
+/// What [`sign_bundle`] checked.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The key that verifies the signature.
+    pub public: VerifyingKey,
+    /// Each model file with its max |tract output − golden (burn) output|.
+    pub golden_errors: Vec<(String, f32)>,
+}
+
 /// Signs the bundle at `dir` with the key in `key_path` (writes `manifest.sig`), then
-/// verifies it as a device would: signature, hashes and golden outputs in tract. Returns the
-/// public key that verifies it.
-pub fn sign_bundle(dir: &Path, key_path: &Path) -> Result<VerifyingKey, BundleError> {
+/// verifies it as a device would: signature, hashes and golden outputs in tract.
+pub fn sign_bundle(dir: &Path, key_path: &Path) -> Result<Signed, BundleError> {
     let key = read_key(key_path)?;
     let manifest_path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&manifest_path).map_err(io(&manifest_path, "read"))?;
@@ -282,6 +290,9 @@ pub fn sign_bundle(dir: &Path, key_path: &Path) -> Result<VerifyingKey, BundleEr
         sign_manifest(&bytes, &key).as_bytes(),
     )?;
     let public = key.verifying_key();
-    verify_signed(dir, &[public])?.check_golden(1)?;
-    Ok(public)
+    let golden_errors = verify_signed(dir, &[public])?.check_golden(1)?;
+    Ok(Signed {
+        public,
+        golden_errors,
+    })
 }

@@ -78,12 +78,15 @@ pub fn run_bundle(args: BundleArgs) -> Result<()> {
 }
 
 pub fn run_sign(args: SignArgs) -> Result<()> {
-    let public = sign_bundle(&args.bundle, &args.key)
+    let signed = sign_bundle(&args.bundle, &args.key)
         .with_context(|| format!("signing {}", args.bundle.display()))?;
     println!(
         "signed {}: signature, hashes and golden outputs verify with key {}",
         args.bundle.display(),
-        public_key_hex(&public)
+        public_key_hex(&signed.public)
     );
+    for (file, error) in &signed.golden_errors {
+        println!("  {file}: max |tract - burn| on the golden batch = {error:.3e}");
+    }
     Ok(())
 }
