@@ -20,10 +20,10 @@ pub struct NpyArray {
 pub enum NpyError {
     #[error("{path}: not a float32 .npy file: {problem}")]
     Format { path: String, problem: String },
-    #[error("{path}: {source}")]
+    #[error("{path}: {reason}")]
     Io {
         path: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 }
 
@@ -117,9 +117,9 @@ impl NpyArray {
     /// Reads a `.npy` file.
     pub fn read(path: &Path) -> Result<Self, NpyError> {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+        let bytes = std::fs::read(path).map_err(|reason| NpyError::Io {
             path: name.clone(),
-            source,
+            reason,
         })?;
         Self::from_bytes(&bytes, &name)
     }

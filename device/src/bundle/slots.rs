@@ -47,11 +47,11 @@ pub enum UpdateError {
          pass --allow-downgrade to install it anyway"
     )]
     Downgrade { new: u64, active: u64 },
-    #[error("{path}: {step}: {source}")]
+    #[error("{path}: {step}: {reason}")]
     Io {
         path: PathBuf,
         step: &'static str,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path}: {problem}")]
     Pointer { path: PathBuf, problem: String },
@@ -100,7 +100,7 @@ pub struct Slots {
 
 fn io(path: &Path, step: &'static str) -> impl FnOnce(std::io::Error) -> UpdateError {
     let path = path.to_path_buf();
-    move |source| UpdateError::Io { path, step, source }
+    move |reason| UpdateError::Io { path, step, reason }
 }
 
 impl Slots {

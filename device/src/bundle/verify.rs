@@ -15,21 +15,21 @@ use tract_onnx::prelude::{TValue, TVec, Tensor};
 /// A bundle was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("bundle {dir}: cannot read {file}: {source}")]
+    #[error("bundle {dir}: cannot read {file}: {reason}")]
     Read {
         dir: PathBuf,
         file: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("bundle {0}: unsigned (no manifest.sig); sign it with `capsule-host sign`")]
     Unsigned(PathBuf),
-    #[error("bundle {dir}: signature: {source}")]
+    #[error("bundle {dir}: signature: {reason}")]
     Signature {
         dir: PathBuf,
-        source: SignatureError,
+        reason: SignatureError,
     },
-    #[error("bundle {dir}: {source}")]
-    Manifest { dir: PathBuf, source: ManifestError },
+    #[error("bundle {dir}: {reason}")]
+    Manifest { dir: PathBuf, reason: ManifestError },
     #[error("bundle {dir}: {file} {problem}")]
     File {
         dir: PathBuf,
@@ -70,10 +70,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn read(dir: &Path, file: &str) -> Result<Vec<u8>, BundleError> {
-    std::fs::read(dir.join(file)).map_err(|source| BundleError::Read {
+    std::fs::read(dir.join(file)).map_err(|reason| BundleError::Read {
         dir: dir.to_path_buf(),
         file: file.to_string(),
-        source,
+        reason,
     })
 }
 
@@ -90,7 +90,7 @@ pub fn verify_signed(dir: &Path, trusted: &[VerifyingKey]) -> Result<VerifiedBun
             return Err(BundleError::Read {
                 dir: dir.to_path_buf(),
                 file: SIGNATURE_FILE.into(),
-                source,
+                reason: source,
             });
         }
     };
@@ -98,7 +98,7 @@ pub fn verify_signed(dir: &Path, trusted: &[VerifyingKey]) -> Result<VerifiedBun
     verify_manifest(&manifest_bytes, &signature, trusted).map_err(|source| {
         BundleError::Signature {
             dir: dir.to_path_buf(),
-            source,
+            reason: source,
         }
     })?;
     verify_unsigned_parts(dir, manifest_bytes)
@@ -111,14 +111,14 @@ pub fn verify_unsigned_parts(
     manifest_bytes: Vec<u8>,
 ) -> Result<VerifiedBundle, BundleError> {
     let manifest =
-        Manifest::from_bytes(&manifest_bytes).map_err(|source| BundleError::Manifest {
+        Manifest::from_bytes(&manifest_bytes).map_err(|reason| BundleError::Manifest {
             dir: dir.to_path_buf(),
-            source,
+            reason,
         })?;
-    let root = dir.canonicalize().map_err(|source| BundleError::Read {
+    let root = dir.canonicalize().map_err(|reason| BundleError::Read {
         dir: dir.to_path_buf(),
         file: ".".into(),
-        source,
+        reason,
     })?;
     for file in manifest.files() {
         inside(&root, dir, file)?;

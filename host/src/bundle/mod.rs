@@ -43,16 +43,16 @@ pub enum BundleError {
     Export(#[from] ExportError),
     #[error(transparent)]
     Device(#[from] DeviceBundleError),
-    #[error("{what}: {source}")]
+    #[error("{what}: {reason}")]
     Key {
         what: String,
-        source: SignatureError,
+        reason: SignatureError,
     },
-    #[error("{path}: {step}: {source}")]
+    #[error("{path}: {step}: {reason}")]
     Io {
         path: PathBuf,
         step: &'static str,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("bundle: {0}")]
     Invalid(String),
@@ -60,7 +60,7 @@ pub enum BundleError {
 
 fn io(path: &Path, step: &'static str) -> impl FnOnce(std::io::Error) -> BundleError {
     let path = path.to_path_buf();
-    move |source| BundleError::Io { path, step, source }
+    move |reason| BundleError::Io { path, step, reason }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
@@ -230,7 +230,7 @@ pub fn keygen(path: &Path) -> Result<String, BundleError> {
     getrandom::fill(&mut seed).map_err(|e| BundleError::Io {
         path: path.to_path_buf(),
         step: "draw random key",
-        source: std::io::Error::other(e.to_string()),
+        reason: std::io::Error::other(e.to_string()),
     })?;
     let key = SigningKey::from_bytes(&seed);
     let mut options = std::fs::OpenOptions::new();
@@ -263,9 +263,9 @@ pub fn public_path(key: &Path) -> PathBuf {
 /// Reads a secret key file written by [`keygen`].
 pub fn read_key(path: &Path) -> Result<SigningKey, BundleError> {
     let text = std::fs::read_to_string(path).map_err(io(path, "read key"))?;
-    parse_secret_key(&text, &path.display().to_string()).map_err(|source| BundleError::Key {
+    parse_secret_key(&text, &path.display().to_string()).map_err(|reason| BundleError::Key {
         what: path.display().to_string(),
-        source,
+        reason,
     })
 }
 

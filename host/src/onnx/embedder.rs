@@ -24,10 +24,10 @@ pub enum ExportError {
     Graph(#[from] OnnxError),
     #[error("export: {0}")]
     Config(String),
-    #[error("export: cannot write {path}: {source}")]
+    #[error("export: cannot write {path}: {reason}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
 }
 
@@ -99,9 +99,9 @@ pub fn write_embedder(
         }
         std::fs::write(path, &bytes)
     };
-    write(path).map_err(|source| ExportError::Write {
+    write(path).map_err(|reason| ExportError::Write {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     Ok(bytes)
 }
