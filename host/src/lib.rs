@@ -4,6 +4,7 @@
 //! Every contract shared with the board (garment types, preprocessing, bundle manifest,
 //! wardrobe records) comes from `capsule_device`; nothing here redefines them.
 
+pub mod bundle;
 pub mod cli;
 pub mod data;
 pub mod embedder;

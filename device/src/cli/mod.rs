@@ -4,6 +4,7 @@
 mod feedback;
 mod identify;
 mod run;
+mod update;
 mod wardrobe;
 
 use crate::board::BoardProfile;
@@ -58,6 +59,9 @@ pub enum Command {
     /// Tell capsule what you thought of a suggested outfit; the next suggestion changes at
     /// once (rejected pairs are never suggested again).
     Feedback(feedback::FeedbackArgs),
+    /// Model bundles: verify and install one into the inactive slot, roll back, show status.
+    #[command(subcommand)]
+    Update(update::UpdateCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -101,6 +105,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Identify(args) => identify::run(&session, args)?,
         Command::Run(args) => run::run(&session, args)?,
         Command::Feedback(args) => feedback::run(&session, args)?,
+        Command::Update(command) => update::run(&session, command)?,
     }
     Ok(())
 }

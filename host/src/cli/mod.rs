@@ -1,9 +1,11 @@
 //! The `capsule-host` command line. Each subcommand family has its own module; this one
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
+mod bundle;
 mod data;
 mod embedder;
 mod eval;
+mod export;
 mod stylist;
 mod train;
 
@@ -26,7 +28,15 @@ pub enum Command {
     /// Evaluate models and baselines on the published protocols.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
-    /// Train models.
+    /// Write a trained embedder run as an ONNX file (batch norms folded, batch symbolic).
+    Export(export::ExportArgs),
+    /// Make a new ed25519 signing key for bundles.
+    Keygen(bundle::KeygenArgs),
+    /// Make an (unsigned) model bundle from a trained embedder run.
+    Bundle(bundle::BundleArgs),
+    /// Sign a bundle and check it as a device would.
+    Sign(bundle::SignArgs),
+    /// Train models; re-running the same command resumes from the last complete epoch.
     #[command(subcommand)]
     Train(train::TrainCommand),
     /// Stylist tools: node features for the garment graph.
@@ -49,6 +59,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
+        Command::Export(args) => export::run(args),
+        Command::Keygen(args) => bundle::run_keygen(args),
+        Command::Bundle(args) => bundle::run_bundle(args),
+        Command::Sign(args) => bundle::run_sign(args),
         Command::Train(command) => train::run(command),
         Command::Stylist(command) => stylist::run(command),
     }

@@ -1,6 +1,9 @@
 //! ONNX files written from our own weights: a checked graph builder over tract's protobuf
-//! types, and (with the export work) one emitter per layer kind.
+//! types, one emitter per layer kind, and the embedder export built from them.
 
 pub mod builder;
+pub mod embedder;
+pub mod emit;
 
 pub use builder::{Attr, GraphBuilder, OPSET, OnnxError, encode};
+pub use embedder::{ExportError, export_embedder, write_embedder};

@@ -1,0 +1,92 @@
+//! `capsule-host keygen`, `bundle` and `sign`.
+
+use crate::bundle::{BundleOptions, keygen, make_bundle, public_path, sign_bundle};
+use anyhow::{Context, Result};
+use capsule_device::bundle::signature::public_key_hex;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `keygen`.
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Secret key file to create (mode 0600; never overwritten). The public key goes to
+    /// `KEYFILE.pub` and is printed as hex for the board profile's `trusted_keys`.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `bundle`.
+#[derive(Args, Debug)]
+pub struct BundleArgs {
+    /// Run directory of the trained embedder.
+    #[arg(long)]
+    pub embedder_run: PathBuf,
+    /// Bundle directory to write (unsigned; run `sign` next).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Bundle version; a device refuses versions not newer than its active one.
+    #[arg(long)]
+    pub version: u64,
+    /// Held-out data (in the run's format) to calibrate the "new garment" threshold on.
+    #[arg(long)]
+    pub threshold_from: Option<PathBuf>,
+}
+
+/// `sign`.
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// Bundle directory made by `bundle`.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Secret key file made by `keygen`.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+pub fn run_keygen(args: KeygenArgs) -> Result<()> {
+    let public = keygen(&args.out).context("keygen")?;
+    println!("{public}");
+    eprintln!(
+        "secret key in {} (keep it private); public key in {}",
+        args.out.display(),
+        public_path(&args.out).display()
+    );
+    Ok(())
+}
+
+pub fn run_bundle(args: BundleArgs) -> Result<()> {
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let manifest = make_bundle(
+        &args.embedder_run,
+        &args.out,
+        &BundleOptions {
+            version: args.version,
+            threshold_from: args.threshold_from.clone(),
+            command: Some(command),
+        },
+    )
+    .with_context(|| format!("bundling {}", args.embedder_run.display()))?;
+    println!(
+        "bundle {} in {} ({} model(s), metrics {:?}); sign it with `capsule-host sign --bundle {} --key KEYFILE`",
+        manifest.bundle_version,
+        args.out.display(),
+        manifest.models.len(),
+        manifest.metrics,
+        args.out.display()
+    );
+    Ok(())
+}
+
+pub fn run_sign(args: SignArgs) -> Result<()> {
+    let signed = sign_bundle(&args.bundle, &args.key)
+        .with_context(|| format!("signing {}", args.bundle.display()))?;
+    println!(
+        "signed {}: signature, hashes and golden outputs verify with key {}",
+        args.bundle.display(),
+        public_key_hex(&signed.public)
+    );
+    for (file, error) in &signed.golden_errors {
+        println!("  {file}: max |tract - burn| on the golden batch = {error:.3e}");
+    }
+    Ok(())
+}

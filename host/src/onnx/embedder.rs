@@ -1,0 +1,107 @@
+//! The trained embedder as one ONNX graph: `image [N, 3, S, S]` → `embedding [N, dim]`,
+//! built from the burn module's own weights with the emitters in [`super::emit`].
+
+use super::builder::{GraphBuilder, OnnxError, encode};
+use super::emit::{self, EmitError};
+use crate::embedder::model::{Arch, Embedder, EmbedderConfig};
+use capsule_device::bundle::{Dim, TensorSpec};
+use std::path::{Path, PathBuf};
+use tract_onnx::pb;
+
+/// Name of the graph input.
+pub const INPUT_NAME: &str = "image";
+/// Name of the graph output.
+pub const OUTPUT_NAME: &str = "embedding";
+/// The symbolic batch axis.
+pub const BATCH_SYMBOL: &str = "N";
+
+/// Export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    #[error(transparent)]
+    Graph(#[from] OnnxError),
+    #[error("export: {0}")]
+    Config(String),
+    #[error("export: cannot write {path}: {reason}")]
+    Write {
+        path: PathBuf,
+        reason: std::io::Error,
+    },
+}
+
+/// The input the exported graph declares: `image [N, 3, S, S]`, float.
+pub fn input_spec(config: &EmbedderConfig) -> TensorSpec {
+    TensorSpec {
+        name: INPUT_NAME.into(),
+        shape: vec![
+            Dim::Symbol(BATCH_SYMBOL.into()),
+            Dim::Fixed(3),
+            Dim::Fixed(config.input_size),
+            Dim::Fixed(config.input_size),
+        ],
+        dtype: "float".into(),
+    }
+}
+
+/// Builds the ONNX graph of `model` (an inference-mode module; batch norms are folded with
+/// their running statistics).
+pub fn export_embedder(
+    model: &Embedder,
+    config: &EmbedderConfig,
+) -> Result<pb::ModelProto, ExportError> {
+    config
+        .validate()
+        .map_err(|e| ExportError::Config(e.to_string()))?;
+    let mut g = GraphBuilder::new(&format!("capsule-embedder-{:?}", config.arch).to_lowercase());
+    let spec = input_spec(config);
+    let x = g.input(&spec.name, &spec.shape);
+    let features = emit::resnet_stem(&mut g, "stem", &x, &model.stem)?;
+    let raw = match (config.arch, &model.capsules, &model.projection) {
+        (Arch::Capsnet, Some(head), _) => {
+            let u =
+                emit::primary_capsules(&mut g, "capsules", &features, head, config.feature_size())?;
+            let u_hat = emit::capsule_predictions(&mut g, "capsules", &u, head)?;
+            emit::routing(&mut g, "capsules.routing", &u_hat, head)
+        }
+        (Arch::Cnn, _, Some(linear)) => {
+            let pooled = emit::global_average(&mut g, "head", &features);
+            emit::linear(&mut g, "projection", &pooled, linear)?
+        }
+        (arch, _, _) => {
+            return Err(ExportError::Config(format!(
+                "config says {arch:?} but the module has no matching head"
+            )));
+        }
+    };
+    emit::l2_normalize(&mut g, "normalize", &raw, OUTPUT_NAME);
+    g.output(
+        OUTPUT_NAME,
+        &[
+            Dim::Symbol(BATCH_SYMBOL.into()),
+            Dim::Fixed(config.embedding_dim),
+        ],
+    );
+    Ok(g.finish("capsule-host")?)
+}
+
+/// Exports `model` to `path` (parent directories are created). Returns the bytes written.
+pub fn write_embedder(
+    model: &Embedder,
+    config: &EmbedderConfig,
+    path: &Path,
+) -> Result<Vec<u8>, ExportError> {
+    let bytes = encode(&export_embedder(model, config)?);
+    let write = |path: &Path| -> std::io::Result<()> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &bytes)
+    };
+    write(path).map_err(|reason| ExportError::Write {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    Ok(bytes)
+}
