@@ -24,7 +24,7 @@
 //!    `v = squash(s)`; and, except after the last iteration,
 //!    `b = b + Sum_E(û · v[:, None])`.
 //! 6. The embedding is `v` flattened to `[B, J·E]` and L2-normalised by the caller
-//!    (`x / sqrt(Sum x² + ε)`).
+//!    (`x / sqrt(max(Sum x², ε))`).
 
 use burn::module::Param;
 use burn::nn::Initializer;

@@ -225,9 +225,11 @@ impl Embedder {
     }
 }
 
-/// `x / sqrt(Σ x² + ε)` per row.
+/// `x / sqrt(max(Σ x², ε))` per row.
 pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
-    let norm = (x.clone().square().sum_dim(1) + EPS).sqrt();
+    // max(Σx², ε) rather than Σx² + ε: rows come out exactly unit length even when an
+    // untrained capsule head gives tiny vectors; ε only guards the all-zero row.
+    let norm = x.clone().square().sum_dim(1).clamp_min(EPS).sqrt();
     x / norm
 }
 

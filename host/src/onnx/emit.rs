@@ -223,12 +223,12 @@ pub fn squash(g: &mut GraphBuilder, at: &str, s: &str) -> String {
     g.node("Mul", &format!("{at}.out"), &[s, &scale], vec![])
 }
 
-/// `x / √(Σ x² + ε)` per row, written to the graph output called `output`.
+/// `x / √max(Σ x², ε)` per row, written to the graph output called `output`.
 pub fn l2_normalize(g: &mut GraphBuilder, at: &str, x: &str, output: &str) {
     let sq = sum_of_squares(g, at, x);
     let eps = scalar(g, &format!("{at}.eps"), EPS);
-    let plus_eps = g.node("Add", &format!("{at}.plus_eps"), &[&sq, &eps], vec![]);
-    let norm = g.node("Sqrt", &format!("{at}.sqrt"), &[&plus_eps], vec![]);
+    let floored = g.node("Max", &format!("{at}.floor"), &[&sq, &eps], vec![]);
+    let norm = g.node("Sqrt", &format!("{at}.sqrt"), &[&floored], vec![]);
     g.node_with_outputs("Div", output, &[x, &norm], &[output], vec![]);
 }
 
