@@ -142,6 +142,16 @@ impl Slots {
 
     /// The bundle in `slot` if its manifest parses and its files match their hashes. The
     /// signature was checked when the slot was installed.
+    /// Points `active` at `slot`: one atomic, fsync'd rename, so a power cut leaves either
+    /// the old slot or the new one active.
+    fn activate(&self, slot: Slot) -> Result<(), UpdateError> {
+        write_atomic(
+            &self.root.join(ACTIVE_FILE),
+            format!("{}\n", slot.name()).as_bytes(),
+        )?;
+        Ok(())
+    }
+
     fn intact(&self, slot: Slot) -> Result<VerifiedBundle, UpdateError> {
         let dir = self.dir(slot);
         let bytes =
@@ -185,10 +195,7 @@ impl Slots {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(e);
         }
-        write_atomic(
-            &self.root.join(ACTIVE_FILE),
-            format!("{}\n", target.name()).as_bytes(),
-        )?;
+        self.activate(target)?;
         Ok(Applied {
             slot: target,
             bundle_version: new,
@@ -241,10 +248,7 @@ impl Slots {
             .intact(active)
             .ok()
             .map(|b| (active, b.manifest.bundle_version));
-        write_atomic(
-            &self.root.join(ACTIVE_FILE),
-            format!("{}\n", target.name()).as_bytes(),
-        )?;
+        self.activate(target)?;
         Ok(Applied {
             slot: target,
             bundle_version: bundle.manifest.bundle_version,
