@@ -182,3 +182,25 @@ fn corrupt_frames_in_a_recording_are_counted_not_fatal() {
     assert!(stats.display_failures >= 2);
     assert_eq!(stats.frames, 11);
 }
+
+#[test]
+fn bench_times_embedding_and_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("embedder.onnx");
+    capsule_e2e::write_tiny_embedder(&model);
+    let data = dir.path().join("data");
+    capsule(
+        &data,
+        &[
+            "bench",
+            "--embedder",
+            &model.display().to_string(),
+            "--pictures",
+            "3",
+            "--wardrobes",
+            "10,100",
+            "--json",
+        ],
+    );
+    capsule(&data, &["bench", "--wardrobes", "5"]);
+}

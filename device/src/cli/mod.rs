@@ -1,6 +1,7 @@
 //! The `capsule` command line. Parsing and dispatch only; each command family has its own
 //! module, and tests run any command in-process with [`run`].
 
+mod bench;
 mod feedback;
 mod identify;
 mod run;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Tell capsule what you thought of a suggested outfit; the next suggestion changes at
     /// once (rejected pairs are never suggested again).
     Feedback(feedback::FeedbackArgs),
+    /// Time embedding and wardrobe search on this board (speed targets live here, not in
+    /// tests).
+    Bench(bench::BenchArgs),
     /// Model bundles: verify and install one into the inactive slot, roll back, show status.
     #[command(subcommand)]
     Update(update::UpdateCommand),
@@ -106,6 +110,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&session, args)?,
         Command::Feedback(args) => feedback::run(&session, args)?,
         Command::Update(command) => update::run(&session, command)?,
+        Command::Bench(args) => bench::run(&session, args)?,
     }
     Ok(())
 }
