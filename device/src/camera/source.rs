@@ -40,6 +40,22 @@ impl CameraError {
     }
 }
 
+/// Decodes one camera buffer into frame `sequence`; a bad buffer becomes a (transient)
+/// decode error naming the source and the frame. Shared by recordings and live cameras.
+pub fn decode_buffer(
+    buffer: &[u8],
+    format: StreamFormat,
+    sequence: u64,
+    source_name: &str,
+) -> Result<Frame, CameraError> {
+    let image = decode_frame(buffer, format).map_err(|error| CameraError::Decode {
+        source_name: source_name.to_string(),
+        sequence,
+        error,
+    })?;
+    Ok(Frame { image, sequence })
+}
+
 /// Anything that yields frames. `Ok(None)` means the source has ended (files do; cameras
 /// never do — they reconnect instead).
 pub trait FrameSource {
@@ -304,12 +320,7 @@ impl FrameSource for RecordedStream {
         };
         let sequence = self.sequence;
         self.sequence += 1;
-        let image = decode_frame(&buffer, self.format).map_err(|error| CameraError::Decode {
-            source_name: self.name(),
-            sequence,
-            error,
-        })?;
-        Ok(Some(Frame { image, sequence }))
+        decode_buffer(&buffer, self.format, sequence, &self.name()).map(Some)
     }
 
     fn name(&self) -> String {

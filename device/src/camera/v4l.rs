@@ -1,8 +1,8 @@
 //! Live V4L2 capture (feature `v4l`): MJPEG or YUYV at the board profile's size and rate,
 //! reconnecting with backoff when the camera is unplugged and comes back.
 
-use super::decode::{StreamFormat, decode_frame};
-use super::source::{CameraError, Frame, FrameSource};
+use super::decode::StreamFormat;
+use super::source::{CameraError, Frame, FrameSource, decode_buffer};
 use crate::board::{CameraProfile, PixelFormat};
 use std::time::{Duration, Instant};
 use v4l::buffer::Type;
@@ -110,12 +110,7 @@ impl FrameSource for V4lCamera {
             PixelFormat::Mjpeg => StreamFormat::Mjpeg,
             PixelFormat::Yuyv => StreamFormat::Yuyv { width, height },
         };
-        let image = decode_frame(&buffer, layout).map_err(|error| CameraError::Decode {
-            source_name: self.name(),
-            sequence,
-            error,
-        })?;
-        Ok(Some(Frame { image, sequence }))
+        decode_buffer(&buffer, layout, sequence, &self.name()).map(Some)
     }
 
     fn name(&self) -> String {
