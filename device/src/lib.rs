@@ -17,6 +17,7 @@ pub mod garment;
 pub mod identify;
 pub mod preprocess;
 pub mod runtime;
+pub mod stylist;
 pub mod suggest;
 pub mod wardrobe;
 

@@ -38,7 +38,30 @@ pub struct Manifest {
     /// Measured figures (e.g. `fmnist_recall_at_1`, `fitb_hard_k15`), by name.
     #[serde(default)]
     pub metrics: BTreeMap<String, f64>,
+    /// How to feed the stylist models; present exactly when the bundle has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stylist: Option<StylistSpec>,
 }
+
+/// What the device must know to run the stylist's encoder and decoder on a wardrobe graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StylistSpec {
+    /// GCN layers: a change to the graph alters node embeddings up to this many hops away.
+    pub layers: usize,
+    /// Width of a node embedding (the encoder's output, the decoder's inputs).
+    pub hidden: usize,
+    /// Width of a node's feature row (the embedder's output dimension).
+    pub feature_dim: usize,
+    /// Neighbours averaged per node at most; longer lists are cut to this many.
+    pub max_neighbours: usize,
+    /// What the node features are. `embedder`: the bundle's embedder output for the
+    /// garment's picture (what the wardrobe stores per garment).
+    pub features: String,
+}
+
+/// The only node feature kind this device computes: the bundle's embedder output.
+pub const STYLIST_FEATURES_EMBEDDER: &str = "embedder";
 
 /// What a model file does in the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -216,6 +239,7 @@ impl Manifest {
                 );
             }
         }
+        self.validate_stylist()?;
         for file in self.files() {
             if !is_safe_relative_path(file) {
                 return invalid(
@@ -225,6 +249,56 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+}
+
+impl Manifest {
+    /// Stylist models come in pairs, with a spec this device can follow.
+    fn validate_stylist(&self) -> Result<(), ManifestError> {
+        let invalid = |field: &str, problem: String| {
+            Err(ManifestError::Invalid {
+                field: field.into(),
+                problem,
+            })
+        };
+        let has = |role| self.models.iter().any(|m| m.role == role);
+        let (encoder, decoder) = (
+            has(ModelRole::StylistEncoder),
+            has(ModelRole::StylistDecoder),
+        );
+        match (&self.stylist, encoder && decoder) {
+            (None, false) if !encoder && !decoder => Ok(()),
+            (_, false) => invalid(
+                "models",
+                "a stylist needs both a stylist-encoder and a stylist-decoder model".into(),
+            ),
+            (None, true) => invalid(
+                "stylist",
+                "is missing but the bundle has stylist models".into(),
+            ),
+            (Some(spec), true) => {
+                if spec.features != STYLIST_FEATURES_EMBEDDER {
+                    return invalid(
+                        "stylist.features",
+                        format!(
+                            "is {:?}; this device computes only {STYLIST_FEATURES_EMBEDDER:?}",
+                            spec.features
+                        ),
+                    );
+                }
+                for (field, value, max) in [
+                    ("stylist.layers", spec.layers, 16),
+                    ("stylist.hidden", spec.hidden, 4096),
+                    ("stylist.feature_dim", spec.feature_dim, 4096),
+                    ("stylist.max_neighbours", spec.max_neighbours, 256),
+                ] {
+                    if value == 0 || value > max {
+                        return invalid(field, format!("is {value}, expected 1..={max}"));
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 }
 
@@ -282,6 +356,7 @@ mod tests {
                 commands: vec![],
             },
             metrics: BTreeMap::from([("fmnist_recall_at_1".into(), 0.8)]),
+            stylist: None,
         }
     }
 

@@ -9,7 +9,8 @@ pub mod verify;
 
 pub use manifest::{
     Dim, GoldenPair, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestError, ModelEntry,
-    ModelRole, Precision, SIGNATURE_FILE, TensorSpec, TrainingInfo,
+    ModelRole, Precision, SIGNATURE_FILE, STYLIST_FEATURES_EMBEDDER, StylistSpec, TensorSpec,
+    TrainingInfo,
 };
 pub use npy::{NpyArray, NpyError};
 pub use signature::SignatureError;

@@ -1,6 +1,7 @@
 //! An ONNX model loaded once through tract's stages (`model_for_path` → input facts →
 //! `into_optimized` → `into_runnable`) and run on a fixed number of threads.
 
+use crate::bundle::Dim;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -27,6 +28,8 @@ pub enum InputShape {
     SymbolicFirst(String, Vec<usize>),
     /// Int64 input whose first axis is the named symbol and the rest fixed.
     SymbolicFirstI64(String, Vec<usize>),
+    /// Float input with any mix of fixed and named axes (as a manifest declares them).
+    Float(Vec<Dim>),
 }
 
 /// A loaded, optimised model.
@@ -59,6 +62,16 @@ impl OnnxModel {
                         let mut dims: TVec<TDim> = tvec![s.into()];
                         dims.extend(rest.iter().map(|&d| d.into()));
                         i64::fact(dims).into()
+                    }
+                    InputShape::Float(shape) => {
+                        let dims: TVec<TDim> = shape
+                            .iter()
+                            .map(|d| match d {
+                                Dim::Fixed(n) => (*n).into(),
+                                Dim::Symbol(name) => model.symbols.sym(name).into(),
+                            })
+                            .collect();
+                        f32::fact(dims).into()
                     }
                 };
                 model.set_input_fact(i, fact)?;

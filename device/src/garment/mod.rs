@@ -1,2 +1,2 @@
 pub mod types;
-pub use types::{GarmentType, UnknownGarmentType};
+pub use types::{GarmentType, TYPE_PAIRS, UnknownGarmentType, type_pair_index};

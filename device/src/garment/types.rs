@@ -28,6 +28,20 @@ pub struct UnknownGarmentType {
     pub given: String,
 }
 
+/// Unordered pairs of garment types: 7 types give 28 pairs (same-type pairs included). The
+/// stylist's type-aware decoder has one weight row per pair.
+pub const TYPE_PAIRS: usize = GarmentType::COUNT * (GarmentType::COUNT + 1) / 2;
+
+/// Index in `0..TYPE_PAIRS` of the unordered type pair `{a, b}` (type indices, symmetric in
+/// its arguments): the pairs are enumerated row by row over the upper triangle. Indices past
+/// the type list are clamped to the last type, so a bad index cannot leave the table.
+pub fn type_pair_index(a: usize, b: usize) -> usize {
+    let last = GarmentType::COUNT - 1;
+    let (a, b) = (a.min(last), b.min(last));
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    lo * (2 * GarmentType::COUNT - lo + 1) / 2 + (hi - lo)
+}
+
 impl GarmentType {
     /// Every type, in contract order.
     pub const ALL: [GarmentType; 7] = [

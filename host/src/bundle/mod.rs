@@ -171,6 +171,7 @@ pub fn make_bundle(
             commands: options.command.iter().cloned().collect(),
         },
         metrics,
+        stylist: None,
     };
     manifest
         .validate()

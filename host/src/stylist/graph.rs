@@ -5,19 +5,10 @@
 //! worn in).
 
 use crate::data::polyvore::{Outfit, PolyvoreDataset, Split};
-use capsule_device::GarmentType;
 use std::collections::{BTreeSet, HashMap};
 
-/// Unordered pairs of garment types: 7 types give 28 pairs (same-type pairs included).
-pub const TYPE_PAIRS: usize = GarmentType::COUNT * (GarmentType::COUNT + 1) / 2;
-
-/// Index in `0..TYPE_PAIRS` of the unordered type pair `{a, b}` (symmetric in its
-/// arguments): the pairs are enumerated row by row over the upper triangle.
-pub fn type_pair_index(a: usize, b: usize) -> usize {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    debug_assert!(hi < GarmentType::COUNT);
-    lo * (2 * GarmentType::COUNT - lo + 1) / 2 + (hi - lo)
-}
+// The type-pair numbering is a contract with the device (it picks the decoder's row there).
+pub use capsule_device::garment::{TYPE_PAIRS, type_pair_index};
 
 /// Items and their co-occurrence edges.
 #[derive(Debug, Clone)]
@@ -146,6 +137,36 @@ impl MessageEdges {
         }
     }
 
+    /// From a neighbour list per node (`lists[i]` = the nodes `i` averages over; need not be
+    /// symmetric). This is how the device feeds its wardrobe graph, with each list capped
+    /// at a fixed number of neighbours.
+    pub fn from_neighbour_lists(lists: &[Vec<u32>]) -> Self {
+        let mut src = Vec::new();
+        let mut dst = Vec::new();
+        for (i, list) in lists.iter().enumerate() {
+            for &j in list {
+                src.push(j as i64);
+                dst.push(i as i64);
+            }
+        }
+        let inv_degree = lists
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    0.0
+                } else {
+                    1.0 / l.len() as f32
+                }
+            })
+            .collect();
+        Self {
+            nodes: lists.len(),
+            src,
+            dst,
+            inv_degree,
+        }
+    }
+
     /// The same operator as a dense row-normalised adjacency (`nodes × nodes`, row-major):
     /// `A[i][j] = 1/|N(i)|` for each neighbour `j` of `i`. Quadratic in memory — for small
     /// graphs (a wardrobe) and for exporters that prefer one MatMul to a scatter.
@@ -161,6 +182,7 @@ impl MessageEdges {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use capsule_device::GarmentType;
 
     fn outfit(items: &[&str]) -> Outfit {
         Outfit {

@@ -172,6 +172,16 @@ pub struct GcnLayer {
 }
 
 impl GcnLayer {
+    /// `W_0`, `b`: the node's own term.
+    pub fn self_term(&self) -> &Linear {
+        &self.self_term
+    }
+
+    /// `W_1` (no bias): applied to the neighbours' mean.
+    pub fn neighbour_term(&self) -> &Linear {
+        &self.neighbours
+    }
+
     fn forward(&self, h: Tensor<2>, nb: &Neighbourhood) -> Tensor<2> {
         let own = self.self_term.forward(h.clone());
         match nb.mean(h) {
@@ -189,6 +199,11 @@ pub struct Encoder {
 }
 
 impl Encoder {
+    /// The GCN layers, input side first.
+    pub fn layers(&self) -> &[GcnLayer] {
+        &self.layers
+    }
+
     /// Node embeddings `[n, hidden]` from inputs `[n, input_dim]`.
     pub fn forward(&self, x: Tensor<2>, nb: &Neighbourhood) -> Tensor<2> {
         self.layers.iter().fold(x, |h, layer| {

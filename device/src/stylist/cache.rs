@@ -1,0 +1,114 @@
+//! Node embeddings of the whole wardrobe, kept between suggestions and refreshed only where
+//! the graph changed.
+//!
+//! A GCN of `L` layers gives node `x` an embedding that depends on the nodes within `L`
+//! hops of it. When garments are added or their edges change, only the nodes within
+//! `L − 1` hops of a changed node's *neighbour list* can move ([`WardrobeGraph::within`]
+//! over all edges, a superset that is cheap to find). Those targets are encoded again in
+//! the subgraph of everything within `L` hops of them, which holds every value their
+//! embeddings read, so the refreshed rows equal a full re-encoding.
+
+use super::StylistError;
+use super::engine::StylistModels;
+use super::graph::WardrobeGraph;
+use crate::wardrobe::GarmentId;
+use std::collections::HashMap;
+
+/// The wardrobe graph with an embedding per node.
+pub struct EncodedWardrobe {
+    graph: WardrobeGraph,
+    /// Row-major `[graph.len(), hidden]`.
+    embeddings: Vec<f32>,
+    hidden: usize,
+}
+
+/// What a refresh did, for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refresh {
+    /// Nodes whose embeddings were recomputed.
+    pub targets: usize,
+    /// Nodes fed to the encoder to do it.
+    pub encoded: usize,
+}
+
+impl EncodedWardrobe {
+    /// Encodes every node of `graph`.
+    pub fn encode(models: &StylistModels, graph: WardrobeGraph) -> Result<Self, StylistError> {
+        let all: Vec<usize> = (0..graph.len()).collect();
+        let embeddings =
+            models.encode(&graph.encoder_inputs(&all, models.spec().max_neighbours))?;
+        Ok(Self {
+            graph,
+            embeddings,
+            hidden: models.spec().hidden,
+        })
+    }
+
+    /// Moves to `graph`, which differs from the current one in the garments `changed`
+    /// (added, or with edges added or removed; removed garments must be re-encoded with
+    /// [`EncodedWardrobe::encode`]). Embeddings of untouched nodes are carried over.
+    pub fn refresh(
+        &mut self,
+        models: &StylistModels,
+        graph: WardrobeGraph,
+        changed: &[GarmentId],
+    ) -> Result<Refresh, StylistError> {
+        let layers = models.spec().layers;
+        let cap = models.spec().max_neighbours;
+        let hidden = self.hidden;
+        let old: HashMap<GarmentId, usize> = self
+            .graph
+            .ids()
+            .iter()
+            .enumerate()
+            .map(|(n, &id)| (id, n))
+            .collect();
+        // New nodes count as changed too.
+        let seeds: Vec<usize> = graph
+            .ids()
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| changed.contains(id) || !old.contains_key(id))
+            .map(|(n, _)| n)
+            .collect();
+        let targets = graph.within(&seeds, layers.saturating_sub(1));
+        let context = graph.within(&targets, layers);
+        let fresh = models.encode(&graph.encoder_inputs(&context, cap))?;
+
+        let mut embeddings = vec![0.0; graph.len() * hidden];
+        for (n, id) in graph.ids().iter().enumerate() {
+            if let Some(&o) = old.get(id) {
+                embeddings[n * hidden..(n + 1) * hidden]
+                    .copy_from_slice(&self.embeddings[o * hidden..(o + 1) * hidden]);
+            }
+        }
+        let position: HashMap<usize, usize> =
+            context.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+        for &t in &targets {
+            if let Some(&i) = position.get(&t) {
+                embeddings[t * hidden..(t + 1) * hidden]
+                    .copy_from_slice(&fresh[i * hidden..(i + 1) * hidden]);
+            }
+        }
+        self.graph = graph;
+        self.embeddings = embeddings;
+        Ok(Refresh {
+            targets: targets.len(),
+            encoded: context.len(),
+        })
+    }
+
+    pub fn graph(&self) -> &WardrobeGraph {
+        &self.graph
+    }
+
+    pub fn hidden(&self) -> usize {
+        self.hidden
+    }
+
+    /// The embedding of a garment in the graph.
+    pub fn embedding(&self, id: GarmentId) -> Option<&[f32]> {
+        let n = self.graph.node(id)?;
+        self.embeddings.get(n * self.hidden..(n + 1) * self.hidden)
+    }
+}

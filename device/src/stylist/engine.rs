@@ -1,0 +1,139 @@
+//! The bundle's stylist encoder and decoder, loaded once in tract with symbolic node,
+//! neighbour-slot and pair counts, so any wardrobe size runs through the same plan.
+
+use super::StylistError;
+use super::contract::{NODES, PAIRS, SLOTS};
+use super::graph::EncoderInputs;
+use crate::bundle::{Dim, ModelRole, Precision, StylistSpec, VerifiedBundle};
+use crate::engine::{EngineError, InputShape, OnnxModel};
+use crate::garment::GarmentType;
+use std::path::Path;
+use tract_onnx::prelude::*;
+
+/// Encoder and decoder of one bundle, with the spec that says how to feed them.
+pub struct StylistModels {
+    encoder: OnnxModel,
+    decoder: OnnxModel,
+    spec: StylistSpec,
+}
+
+impl StylistModels {
+    /// The stylist of a verified bundle, or `None` when the bundle has none.
+    pub fn from_bundle(
+        bundle: &VerifiedBundle,
+        threads: usize,
+    ) -> Result<Option<Self>, StylistError> {
+        let manifest = &bundle.manifest;
+        let (Some(spec), Some(encoder), Some(decoder)) = (
+            &manifest.stylist,
+            manifest.model(ModelRole::StylistEncoder, Precision::F32),
+            manifest.model(ModelRole::StylistDecoder, Precision::F32),
+        ) else {
+            return Ok(None);
+        };
+        Self::load(
+            &bundle.dir.join(&encoder.file),
+            &bundle.dir.join(&decoder.file),
+            spec.clone(),
+            threads,
+        )
+        .map(Some)
+    }
+
+    /// Loads the two ONNX files for `spec`.
+    pub fn load(
+        encoder: &Path,
+        decoder: &Path,
+        spec: StylistSpec,
+        threads: usize,
+    ) -> Result<Self, StylistError> {
+        let sym = |s: &str| Dim::Symbol(s.into());
+        let encoder = OnnxModel::load(
+            encoder,
+            &[
+                InputShape::Float(vec![sym(NODES), Dim::Fixed(spec.feature_dim)]),
+                InputShape::Float(vec![sym(NODES), Dim::Fixed(GarmentType::COUNT)]),
+                InputShape::Float(vec![sym(NODES), sym(SLOTS)]),
+                InputShape::Float(vec![sym(NODES), sym(SLOTS)]),
+            ],
+            threads,
+        )?;
+        let pair_rows = InputShape::Float(vec![sym(PAIRS), Dim::Fixed(spec.hidden)]);
+        let decoder = OnnxModel::load(
+            decoder,
+            &[
+                pair_rows.clone(),
+                pair_rows,
+                InputShape::Float(vec![sym(PAIRS)]),
+            ],
+            threads,
+        )?;
+        Ok(Self {
+            encoder,
+            decoder,
+            spec,
+        })
+    }
+
+    pub fn spec(&self) -> &StylistSpec {
+        &self.spec
+    }
+
+    /// Node embeddings, row-major `[inputs.nodes, hidden]`.
+    pub fn encode(&self, inputs: &EncoderInputs) -> Result<Vec<f32>, StylistError> {
+        if inputs.nodes == 0 {
+            return Ok(Vec::new());
+        }
+        let (n, k) = (inputs.nodes, inputs.slots);
+        let values = tvec![
+            tensor(&[n, self.spec.feature_dim], &inputs.features, &self.encoder)?,
+            tensor(&[n, GarmentType::COUNT], &inputs.types, &self.encoder)?,
+            tensor(&[n, k], &inputs.neighbours, &self.encoder)?,
+            tensor(&[n, k], &inputs.weights, &self.encoder)?,
+        ];
+        let (shape, z) = self.encoder.run_f32(values)?;
+        expect_shape(&self.encoder, &shape, &[n, self.spec.hidden])?;
+        Ok(z)
+    }
+
+    /// Compatibility (0..1) of each pair `(a[k], b[k])` of node embeddings (row-major,
+    /// `hidden` wide) with decoder rows `pairs[k]` ([`crate::garment::type_pair_index`]).
+    pub fn score(&self, a: &[f32], b: &[f32], pairs: &[usize]) -> Result<Vec<f32>, StylistError> {
+        let m = pairs.len();
+        if m == 0 {
+            return Ok(Vec::new());
+        }
+        let h = self.spec.hidden;
+        let rows: Vec<f32> = pairs.iter().map(|&p| p as f32).collect();
+        let values = tvec![
+            tensor(&[m, h], a, &self.decoder)?,
+            tensor(&[m, h], b, &self.decoder)?,
+            tensor(&[m], &rows, &self.decoder)?,
+        ];
+        let (shape, scores) = self.decoder.run_f32(values)?;
+        expect_shape(&self.decoder, &shape, &[m])?;
+        Ok(scores)
+    }
+}
+
+fn tensor(shape: &[usize], data: &[f32], model: &OnnxModel) -> Result<TValue, StylistError> {
+    Tensor::from_shape(shape, data)
+        .map(TValue::from)
+        .map_err(|e| {
+            StylistError::Engine(EngineError::Run {
+                path: model.path().to_path_buf(),
+                message: format!("input of shape {shape:?} from {} values: {e}", data.len()),
+            })
+        })
+}
+
+fn expect_shape(model: &OnnxModel, got: &[usize], want: &[usize]) -> Result<(), StylistError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(StylistError::Engine(EngineError::Output {
+            path: model.path().to_path_buf(),
+            problem: format!("output shape {got:?}, expected {want:?}"),
+        }))
+    }
+}
