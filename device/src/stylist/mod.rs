@@ -6,18 +6,21 @@
 //! - [`graph`]: garments, "worn together" edges, capped neighbour lists, encoder inputs;
 //! - [`engine`]: the two ONNX models in tract;
 //! - [`cache`]: node embeddings of the whole wardrobe with incremental refresh;
-//! - [`scorer`]: pair scores around an anchor garment for outfit assembly.
+//! - [`scorer`]: pair scores around an anchor garment for outfit assembly;
+//! - [`suggester`]: all of it over one wardrobe, with the owner's feedback folded in.
 
 pub mod cache;
 pub mod contract;
 pub mod engine;
 pub mod graph;
 pub mod scorer;
+pub mod suggester;
 
 pub use cache::{EncodedWardrobe, Refresh};
 pub use engine::StylistModels;
 pub use graph::{EncoderInputs, WardrobeGraph};
 pub use scorer::{Anchor, PoolScores};
+pub use suggester::{POOL_PER_TYPE, Suggester};
 
 use crate::engine::EngineError;
 use crate::wardrobe::GarmentId;

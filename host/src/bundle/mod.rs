@@ -1,10 +1,13 @@
 //! Making a model bundle from a trained run, signing keys, and signing: the host half of the
 //! bundle contract in `capsule_device::bundle` (the device half verifies and installs).
 
+pub mod stylist;
+
 use crate::embedder::data::{DataSource, EvalSet, load_eval};
 use crate::embedder::{EmbedderError, EpochMetrics, TrainedEmbedder};
 use crate::onnx::embedder::input_spec;
 use crate::onnx::{ExportError, write_embedder};
+use crate::stylist::features::embedder_source;
 use crate::training::RunDir;
 use burn::module::Module;
 use capsule_device::GarmentType;
@@ -77,6 +80,8 @@ pub struct BundleOptions {
     pub version: u64,
     /// A held-out set in the run's data format to calibrate `identify_threshold` on.
     pub threshold_from: Option<PathBuf>,
+    /// A stylist run trained on the embedder's features, to bundle with it.
+    pub stylist: Option<PathBuf>,
     /// The command line, recorded in the manifest's training info.
     pub command: Option<String>,
 }
@@ -137,6 +142,37 @@ pub fn make_bundle(
         metrics.insert("identify_threshold".to_string(), threshold as f64);
     }
     let data = &trained.config.data;
+    let mut datasets = vec![format!(
+        "{:?} at {} ({:?} embedder, epoch {}, seed {})",
+        data.format,
+        data.dir.display(),
+        config.arch,
+        trained.epoch,
+        trained.config.seed
+    )];
+    let mut models = vec![ModelEntry {
+        role: ModelRole::Embedder,
+        file: EMBEDDER_FILE.into(),
+        sha256: sha256_hex(&onnx),
+        precision: Precision::F32,
+        inputs: vec![input_spec(config)],
+        output_dim: config.embedding_dim,
+        golden: GoldenPair {
+            inputs: vec![EMBEDDER_GOLDEN_IN.into()],
+            output: EMBEDDER_GOLDEN_OUT.into(),
+            tolerance: GOLDEN_TOLERANCE,
+        },
+        params: trained.model.num_params() as u64,
+    }];
+    let mut stylist_spec = None;
+    if let Some(stylist_run) = &options.stylist {
+        let source = embedder_source(run_dir, trained.epoch);
+        let part = stylist::stylist_models(stylist_run, &source, config.embedding_dim, out)?;
+        models.extend(part.models);
+        metrics.extend(part.metrics);
+        datasets.push(part.dataset);
+        stylist_spec = Some(part.spec);
+    }
     let manifest = Manifest {
         format: MANIFEST_FORMAT,
         bundle_version: options.version,
@@ -145,33 +181,13 @@ pub fn make_bundle(
             .map_or(0, |d| d.as_secs()),
         garment_types: GarmentType::names(),
         preprocessing: spec,
-        models: vec![ModelEntry {
-            role: ModelRole::Embedder,
-            file: EMBEDDER_FILE.into(),
-            sha256: sha256_hex(&onnx),
-            precision: Precision::F32,
-            inputs: vec![input_spec(config)],
-            output_dim: config.embedding_dim,
-            golden: GoldenPair {
-                inputs: vec![EMBEDDER_GOLDEN_IN.into()],
-                output: EMBEDDER_GOLDEN_OUT.into(),
-                tolerance: GOLDEN_TOLERANCE,
-            },
-            params: trained.model.num_params() as u64,
-        }],
+        models,
         training: TrainingInfo {
-            datasets: vec![format!(
-                "{:?} at {} ({:?} embedder, epoch {}, seed {})",
-                data.format,
-                data.dir.display(),
-                config.arch,
-                trained.epoch,
-                trained.config.seed
-            )],
+            datasets,
             commands: options.command.iter().cloned().collect(),
         },
         metrics,
-        stylist: None,
+        stylist: stylist_spec,
     };
     manifest
         .validate()

@@ -30,6 +30,10 @@ pub struct BundleArgs {
     /// Held-out data (in the run's format) to calibrate the "new garment" threshold on.
     #[arg(long)]
     pub threshold_from: Option<PathBuf>,
+    /// Run directory of a stylist trained on this embedder's features (`capsule-host
+    /// stylist features --embedder RUN`); without it the bundle only identifies garments.
+    #[arg(long)]
+    pub stylist_run: Option<PathBuf>,
 }
 
 /// `sign`.
@@ -62,6 +66,7 @@ pub fn run_bundle(args: BundleArgs) -> Result<()> {
         &BundleOptions {
             version: args.version,
             threshold_from: args.threshold_from.clone(),
+            stylist: args.stylist_run.clone(),
             command: Some(command),
         },
     )

@@ -2,6 +2,7 @@
 //! `capsule-host eval stylist`.
 
 use super::eval::{OutfitDataArgs, SplitArg, VariantArg};
+use crate::embedder::TrainedEmbedder;
 use crate::stylist::features::{self, FeatureFile, input_dim};
 use crate::stylist::{
     self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, TrainConfig, TrainedStylist,
@@ -14,9 +15,10 @@ use std::time::Instant;
 
 #[derive(Subcommand, Debug)]
 pub enum StylistCommand {
-    /// Compute hand-made appearance features (HSV colour histograms, a thumbnail, the
-    /// garment mask, edge statistics) of every item's picture into a feature file. The
-    /// trained embedder will write the same format and replace these.
+    /// Compute node features of every item's picture into a feature file: the output of a
+    /// trained embedder (`--embedder RUN`; what the device has for every garment, so only
+    /// a stylist trained on these can ship in a bundle), or hand-made appearance features
+    /// (HSV colour histograms, a thumbnail, the garment mask, edge statistics).
     Features {
         /// Polyvore-format data (or a directory with `polyvore/` inside).
         #[arg(long)]
@@ -24,6 +26,10 @@ pub enum StylistCommand {
         /// Feature file to write (JSON).
         #[arg(long)]
         out: PathBuf,
+        /// Embedder training run whose output becomes the features (default: hand-made
+        /// appearance features).
+        #[arg(long)]
+        embedder: Option<PathBuf>,
     },
 }
 
@@ -99,7 +105,11 @@ pub struct EvalStylistArgs {
 
 pub fn run(command: StylistCommand) -> Result<()> {
     match command {
-        StylistCommand::Features { data, out } => {
+        StylistCommand::Features {
+            data,
+            out,
+            embedder,
+        } => {
             let data = OutfitDataArgs {
                 data,
                 variant: VariantArg::Nondisjoint,
@@ -108,7 +118,15 @@ pub fn run(command: StylistCommand) -> Result<()> {
             }
             .load()?;
             let started = Instant::now();
-            let file = features::compute_for_dataset(&data)?;
+            let file = match &embedder {
+                Some(run) => {
+                    let trained = TrainedEmbedder::load(run, &burn::tensor::Device::flex())
+                        .with_context(|| format!("loading the embedder run {}", run.display()))?;
+                    let source = features::embedder_source(run, trained.epoch);
+                    features::compute_with_embedder(&data, &trained, source)?
+                }
+                None => features::compute_for_dataset(&data)?,
+            };
             file.save(&out)?;
             eprintln!(
                 "wrote {} features of {} items to {} in {:.1}s",

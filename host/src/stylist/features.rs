@@ -1,6 +1,7 @@
-//! Node features of the stylist graph: a feature file keyed by item id, the hand-made
-//! appearance features that fill it until the trained embedder exists, and the z-scoring
-//! that turns raw features into encoder inputs.
+//! Node features of the stylist graph: a feature file keyed by item id, filled by the
+//! trained embedder (what the device has for every garment) or by hand-made appearance
+//! features (for experiments without an embedder), and the z-scoring that turns raw
+//! features into encoder inputs.
 //!
 //! # Feature file format
 //!
@@ -18,7 +19,9 @@
 
 use super::graph::ItemGraph;
 use crate::data::polyvore::PolyvoreDataset;
+use crate::embedder::TrainedEmbedder;
 use capsule_device::GarmentType;
+use capsule_device::camera::garment_region;
 use capsule_device::fsutil::write_atomic;
 use image::RgbImage;
 use rayon::prelude::*;
@@ -141,6 +144,60 @@ pub fn compute_for_dataset(data: &PolyvoreDataset) -> Result<FeatureFile, Featur
         format: FORMAT.into(),
         source: APPEARANCE_SOURCE.into(),
         dim: APPEARANCE_DIM,
+        items: rows,
+    })
+}
+
+/// The feature-file `source` of a trained embedder's output: a stylist trained on it must be
+/// fed by the same embedder, on the host and on the device (its bundle pairs them).
+pub fn embedder_source(run_dir: &Path, epoch: usize) -> String {
+    let name = run_dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| run_dir.display().to_string());
+    format!("embedder:{name}@epoch{epoch}")
+}
+
+/// The embedder's output for every item of `data`, computed as the device computes a
+/// garment's embedding: the garment region of the picture (the shared
+/// `capsule_device::camera::garment_region`), then the embedder.
+pub fn compute_with_embedder(
+    data: &PolyvoreDataset,
+    embedder: &TrainedEmbedder,
+    source: String,
+) -> Result<FeatureFile, FeatureError> {
+    let items: Vec<_> = data.items.values().collect();
+    let mut rows = BTreeMap::new();
+    let mut dim = 0;
+    // Batches keep memory flat on Polyvore-sized sets.
+    for chunk in items.chunks(256) {
+        let pictures = chunk
+            .par_iter()
+            .map(|item| {
+                let image = image::open(&item.image).map_err(|e| FeatureError::Image {
+                    id: item.item_id.clone(),
+                    path: item.image.clone(),
+                    message: e.to_string(),
+                })?;
+                Ok(garment_region(&image.to_rgb8(), [0.0, 0.0, 1.0, 1.0]))
+            })
+            .collect::<Result<Vec<_>, FeatureError>>()?;
+        let (vectors, d) = embedder
+            .embed_images(&pictures)
+            .map_err(|e| FeatureError::File {
+                path: data.root.clone(),
+                message: format!("embedding item pictures: {e}"),
+            })?;
+        dim = d;
+        for (item, v) in chunk.iter().zip(vectors.chunks(d.max(1))) {
+            rows.insert(item.item_id.clone(), v.to_vec());
+        }
+    }
+    Ok(FeatureFile {
+        format: FORMAT.into(),
+        source,
+        dim,
         items: rows,
     })
 }

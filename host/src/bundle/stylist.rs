@@ -1,0 +1,285 @@
+//! The stylist's half of a bundle: encoder and decoder ONNX files, a golden pair for each
+//! (burn's output on a small fixed graph), and the spec the device feeds them by.
+
+use super::{BundleError, GOLDEN_TOLERANCE, write};
+use crate::onnx::stylist::{decoder_inputs, encoder_inputs};
+use crate::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
+use crate::stylist::training::{EpochMetrics, best_epoch};
+use crate::stylist::{Checkpoint, MessageEdges, StylistError, TrainedStylist};
+use crate::training::{Backend, RunDir};
+use burn::module::Module;
+use capsule_device::GarmentType;
+use capsule_device::bundle::{
+    GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER, StylistSpec,
+    sha256_hex,
+};
+use capsule_device::garment::type_pair_index;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The encoder's file inside a bundle.
+pub const ENCODER_FILE: &str = "stylist-encoder.f32.onnx";
+/// The decoder's file inside a bundle.
+pub const DECODER_FILE: &str = "stylist-decoder.f32.onnx";
+/// Neighbours a device averages per garment: the test-time context K = 15 of the
+/// published protocol.
+pub const MAX_NEIGHBOURS: usize = 15;
+/// Nodes of the golden graph.
+const GOLDEN_NODES: usize = 9;
+/// Neighbour slots of the golden graph.
+const GOLDEN_SLOTS: usize = 3;
+
+/// What [`stylist_models`] adds to a bundle.
+pub struct StylistPart {
+    pub models: Vec<ModelEntry>,
+    pub spec: StylistSpec,
+    /// The run's validation figures at the shipped checkpoint.
+    pub metrics: BTreeMap<String, f64>,
+    pub dataset: String,
+}
+
+/// Exports the stylist run at `run_dir` (its best checkpoint) into `out`. Its features must
+/// be `embedder_source`: the bundle's embedder output, which is what the device has.
+pub fn stylist_models(
+    run_dir: &Path,
+    embedder_source: &str,
+    embedder_dim: usize,
+    out: &Path,
+) -> Result<StylistPart, BundleError> {
+    let stylist = TrainedStylist::load(run_dir, Checkpoint::Best, Backend::Flex)
+        .map_err(|e| invalid(run_dir, e))?;
+    let trained_on = &stylist.config.feature_source;
+    if trained_on != embedder_source {
+        return Err(BundleError::Invalid(format!(
+            "the stylist {} was trained on {trained_on:?} features, but this bundle's embedder \
+             makes {embedder_source:?}: compute features with `capsule-host stylist features \
+             --embedder RUN` and train the stylist on them",
+            run_dir.display()
+        )));
+    }
+    let feature_dim = stylist.standardizer.dim();
+    if feature_dim != embedder_dim {
+        return Err(BundleError::Invalid(format!(
+            "the stylist reads {feature_dim} features, the embedder writes {embedder_dim}"
+        )));
+    }
+    let model = &stylist.config.model;
+    let encoder = encode(&export_stylist_encoder(&stylist)?);
+    let decoder = encode(&export_stylist_decoder(&stylist.decoder)?);
+    write(&out.join(ENCODER_FILE), &encoder)?;
+    write(&out.join(DECODER_FILE), &decoder)?;
+
+    // Golden encoder pair: a fixed small graph, embedded by burn.
+    let graph = GoldenGraph::new(feature_dim);
+    let burn_inputs = graph.burn_inputs(&stylist);
+    let z = stylist.encode(
+        &burn_inputs,
+        &MessageEdges::from_neighbour_lists(&graph.lists),
+    );
+    let encoder_golden = golden_files(
+        out,
+        "stylist-encoder",
+        &[
+            ("features", vec![GOLDEN_NODES, feature_dim], graph.features),
+            ("types", vec![GOLDEN_NODES, GarmentType::COUNT], graph.types),
+            ("neighbours", vec![GOLDEN_NODES, GOLDEN_SLOTS], graph.slots),
+            (
+                "neighbour_weights",
+                vec![GOLDEN_NODES, GOLDEN_SLOTS],
+                graph.weights,
+            ),
+        ],
+        (vec![GOLDEN_NODES, model.hidden], z.clone()),
+    )?;
+
+    // Golden decoder pair: every golden node with the next, through its type pair's row.
+    let h = model.hidden;
+    let (mut a, mut b, mut rows, mut want) = (vec![], vec![], vec![], vec![]);
+    for i in 0..GOLDEN_NODES {
+        let j = (i + 1) % GOLDEN_NODES;
+        let (ti, tj) = (golden_type(i), golden_type(j));
+        let (zi, zj) = (&z[i * h..(i + 1) * h], &z[j * h..(j + 1) * h]);
+        a.extend_from_slice(zi);
+        b.extend_from_slice(zj);
+        rows.push(type_pair_index(ti, tj) as f32);
+        want.push(sigmoid(stylist.pair_logit(zi, ti, zj, tj)));
+    }
+    let decoder_golden = golden_files(
+        out,
+        "stylist-decoder",
+        &[
+            ("a", vec![GOLDEN_NODES, h], a),
+            ("b", vec![GOLDEN_NODES, h], b),
+            ("pair", vec![GOLDEN_NODES], rows),
+        ],
+        (vec![GOLDEN_NODES], want),
+    )?;
+
+    let params = stylist.model.num_params() as u64;
+    let decoder_params = stylist.model.decoder.num_params() as u64;
+    let models = vec![
+        ModelEntry {
+            role: ModelRole::StylistEncoder,
+            file: ENCODER_FILE.into(),
+            sha256: sha256_hex(&encoder),
+            precision: Precision::F32,
+            inputs: encoder_inputs(feature_dim),
+            output_dim: h,
+            golden: encoder_golden,
+            params: params - decoder_params,
+        },
+        ModelEntry {
+            role: ModelRole::StylistDecoder,
+            file: DECODER_FILE.into(),
+            sha256: sha256_hex(&decoder),
+            precision: Precision::F32,
+            inputs: decoder_inputs(h),
+            output_dim: 1,
+            golden: decoder_golden,
+            params: decoder_params,
+        },
+    ];
+    let run = RunDir::open(run_dir).map_err(|e| invalid(run_dir, StylistError::from(e)))?;
+    let epochs: Vec<EpochMetrics> = run
+        .metrics()
+        .map_err(|e| invalid(run_dir, StylistError::from(e)))?;
+    let mut metrics = BTreeMap::new();
+    if let Some(best) = best_epoch(&epochs) {
+        for (name, value) in [
+            ("stylist_valid_fitb", best.valid_fitb),
+            ("stylist_valid_fitb_hard", best.valid_fitb_hard),
+            ("stylist_valid_auc", best.valid_auc),
+        ] {
+            if let Some(v) = value {
+                metrics.insert(name.to_string(), v);
+            }
+        }
+    }
+    Ok(StylistPart {
+        models,
+        spec: StylistSpec {
+            layers: model.layers,
+            hidden: h,
+            feature_dim,
+            max_neighbours: MAX_NEIGHBOURS,
+            features: STYLIST_FEATURES_EMBEDDER.into(),
+        },
+        metrics,
+        dataset: format!(
+            "stylist: Polyvore-format outfits at {} ({:?} decoder, {:?} form, {}x{})",
+            stylist.config.data.display(),
+            model.decoder,
+            model.decoder_form,
+            model.layers,
+            model.hidden
+        ),
+    })
+}
+
+fn invalid(run_dir: &Path, e: StylistError) -> BundleError {
+    BundleError::Invalid(format!("stylist run {}: {e}", run_dir.display()))
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn golden_type(node: usize) -> usize {
+    node % GarmentType::COUNT
+}
+
+/// Writes `golden/{stem}.{name}.npy` per input and `golden/{stem}.out.npy`.
+fn golden_files(
+    out: &Path,
+    stem: &str,
+    inputs: &[(&str, Vec<usize>, Vec<f32>)],
+    output: (Vec<usize>, Vec<f32>),
+) -> Result<GoldenPair, BundleError> {
+    let npy = |shape: Vec<usize>, data: Vec<f32>| {
+        NpyArray::new(shape, data).map_err(|e| BundleError::Invalid(e.to_string()))
+    };
+    let mut files = Vec::new();
+    for (name, shape, data) in inputs {
+        let file = format!("golden/{stem}.{name}.npy");
+        write(
+            &out.join(&file),
+            &npy(shape.clone(), data.clone())?.to_bytes(),
+        )?;
+        files.push(file);
+    }
+    let file = format!("golden/{stem}.out.npy");
+    write(&out.join(&file), &npy(output.0, output.1)?.to_bytes())?;
+    Ok(GoldenPair {
+        inputs: files,
+        output: file,
+        tolerance: GOLDEN_TOLERANCE,
+    })
+}
+
+/// A fixed graph that exercises every part of the encoder: nodes of every type, full and
+/// padded neighbour lists, and an isolated node.
+struct GoldenGraph {
+    lists: Vec<Vec<u32>>,
+    features: Vec<f32>,
+    types: Vec<f32>,
+    slots: Vec<f32>,
+    weights: Vec<f32>,
+}
+
+impl GoldenGraph {
+    fn new(feature_dim: usize) -> Self {
+        let n = GOLDEN_NODES;
+        let lists: Vec<Vec<u32>> = (0..n as u32)
+            .map(|i| match i {
+                0 => vec![],
+                i => (1..=(i as usize % GOLDEN_SLOTS) + 1)
+                    .map(|d| (i + d as u32 * 2) % n as u32)
+                    .filter(|&j| j != i)
+                    .collect(),
+            })
+            .collect();
+        // Unit-length rows like the embedder's, from a fixed formula.
+        let mut features = Vec::with_capacity(n * feature_dim);
+        for i in 0..n {
+            let row: Vec<f32> = (0..feature_dim)
+                .map(|k| ((i * 31 + k * 17) % 23) as f32 / 11.0 - 1.0)
+                .collect();
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+            features.extend(row.iter().map(|v| v / norm));
+        }
+        let mut types = vec![0.0; n * GarmentType::COUNT];
+        let mut slots = vec![0.0; n * GOLDEN_SLOTS];
+        let mut weights = vec![0.0; n * GOLDEN_SLOTS];
+        for (i, list) in lists.iter().enumerate() {
+            types[i * GarmentType::COUNT + golden_type(i)] = 1.0;
+            for (s, &j) in list.iter().enumerate() {
+                slots[i * GOLDEN_SLOTS + s] = j as f32;
+                weights[i * GOLDEN_SLOTS + s] = 1.0 / list.len() as f32;
+            }
+        }
+        Self {
+            lists,
+            features,
+            types,
+            slots,
+            weights,
+        }
+    }
+
+    /// The same graph as burn's encoder reads it (standardised features + one-hot type).
+    fn burn_inputs(&self, stylist: &TrainedStylist) -> Vec<f32> {
+        let dim = stylist.standardizer.dim();
+        let mut out = Vec::new();
+        for i in 0..GOLDEN_NODES {
+            out.extend(
+                stylist
+                    .standardizer
+                    .apply(&self.features[i * dim..(i + 1) * dim]),
+            );
+            out.extend_from_slice(
+                &self.types[i * GarmentType::COUNT..(i + 1) * GarmentType::COUNT],
+            );
+        }
+        out
+    }
+}
