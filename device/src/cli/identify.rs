@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 pub struct IdentifyArgs {
     /// Picture of the garment (PNG or JPEG).
     pub image: PathBuf,
-    /// Embedder ONNX file. Its preprocessing and threshold come from a `manifest.json` beside
-    /// it when there is one.
+    /// Embedder ONNX file (default: the active bundle's). Its preprocessing and threshold
+    /// come from a `manifest.json` beside it when there is one.
     #[arg(long)]
-    pub embedder: PathBuf,
+    pub embedder: Option<PathBuf>,
     /// How many garments to list.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -53,7 +53,8 @@ pub(crate) fn load_embedder(path: &Path, threads: usize) -> Result<(Embedder, Op
 
 pub fn run(session: &Session, args: IdentifyArgs) -> Result<()> {
     let picture = read_picture(&args.image)?;
-    let (mut embedder, calibrated) = load_embedder(&args.embedder, session.threads())?;
+    let path = super::models::embedder_path(session, args.embedder.as_deref())?;
+    let (mut embedder, calibrated) = load_embedder(&path, session.threads())?;
     let embedding = embedder.embed(&garment_region(&picture, [0.0, 0.0, 1.0, 1.0]))?;
     let store = WardrobeStore::open(&session.data_dir)?;
     let (index, skipped) = EmbeddingIndex::build(&store.garments()?);

@@ -2,9 +2,12 @@
 //! module, and tests run any command in-process with [`run`].
 
 mod bench;
+mod demo;
 mod feedback;
 mod identify;
+mod models;
 mod run;
+mod suggest;
 mod update;
 mod wardrobe;
 
@@ -31,6 +34,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Try capsule in one command: install the shipped model bundle and demo wardrobe into a
+    /// scratch data directory, hold a garment photo up as the camera, and print the
+    /// recognised garment and outfit suggestions (the display frame goes to a PNG).
+    Demo(demo::DemoArgs),
     /// Check a board profile and print what it configures.
     Board {
         /// Path to the profile.
@@ -57,6 +64,9 @@ pub enum Command {
     /// Run the mirror: frames from the camera (or a recording or slideshow), recognise the
     /// garment held up, and draw it on the display.
     Run(run::RunArgs),
+    /// Outfits from the wardrobe around a garment: a picture (recognised, or dressed as a
+    /// new garment) or a wardrobe garment, scored by the bundle's stylist.
+    Suggest(suggest::SuggestArgs),
     /// Tell capsule what you thought of a suggested outfit; the next suggestion changes at
     /// once (rejected pairs are never suggested again).
     Feedback(feedback::FeedbackArgs),
@@ -108,6 +118,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Wardrobe(command) => wardrobe::run(&session, command)?,
         Command::Identify(args) => identify::run(&session, args)?,
         Command::Run(args) => run::run(&session, args)?,
+        Command::Suggest(args) => suggest::run(&session, args)?,
+        Command::Demo(args) => demo::run(cli.data_dir.as_deref(), &session, args)?,
         Command::Feedback(args) => feedback::run(&session, args)?,
         Command::Update(command) => update::run(&session, command)?,
         Command::Bench(args) => bench::run(&session, args)?,

@@ -28,9 +28,9 @@ pub struct RunArgs {
     /// Frame size of a `.yuyv` recording, as WIDTHxHEIGHT.
     #[arg(long)]
     pub yuyv_size: Option<String>,
-    /// Embedder ONNX file (see `capsule identify --help`).
+    /// Embedder ONNX file (default: the active bundle's; see `capsule identify --help`).
     #[arg(long)]
-    pub embedder: PathBuf,
+    pub embedder: Option<PathBuf>,
     /// Draw screens into this PNG file instead of the board's display.
     #[arg(long)]
     pub screen: Option<PathBuf>,
@@ -126,7 +126,8 @@ fn open_display(session: &Session, args: &RunArgs) -> Result<Box<dyn ScreenSink>
 }
 
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {
-    let (mut embedder, calibrated) = load_embedder(&args.embedder, session.threads())?;
+    let path = super::models::embedder_path(session, args.embedder.as_deref())?;
+    let (mut embedder, calibrated) = load_embedder(&path, session.threads())?;
     // The store is read once and closed, so `capsule wardrobe` works while this runs.
     let garments = WardrobeStore::open(&session.data_dir)?.garments()?;
     let (index, skipped) = EmbeddingIndex::build(&garments);

@@ -22,16 +22,17 @@ pub enum WardrobeCommand {
         garment_type: GarmentType,
         #[arg(long)]
         name: String,
-        /// Embedder ONNX file (see `capsule identify --help`).
+        /// Embedder ONNX file (default: the active bundle's).
         #[arg(long)]
-        embedder: PathBuf,
+        embedder: Option<PathBuf>,
     },
     /// Import a Polyvore Outfits set (items become garments, outfits become edges), or a
     /// folder of pictures laid out as DIR/<type>/<name>.jpg|png.
     Import {
         dir: PathBuf,
+        /// Embedder ONNX file (default: the active bundle's).
         #[arg(long)]
-        embedder: PathBuf,
+        embedder: Option<PathBuf>,
         /// Polyvore sets: import only the first N outfits (and their items).
         #[arg(long)]
         outfits: Option<usize>,
@@ -84,6 +85,22 @@ fn now_unix() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Imports the Polyvore-format set at `dir`, embedding each item's garment region.
+pub(crate) fn import_set(
+    store: &WardrobeStore,
+    embedder: &mut crate::engine::Embedder,
+    dir: &Path,
+    outfits: Option<usize>,
+) -> Result<crate::wardrobe::ImportSummary> {
+    let mut embed = |p: &image::RgbImage| {
+        embedder
+            .embed(&garment_region(p, [0.0, 0.0, 1.0, 1.0]))
+            .map_err(|e| e.to_string())
+    };
+    import_polyvore(dir, store, outfits, now_unix(), &mut embed)
+        .with_context(|| format!("importing Polyvore set {}", dir.display()))
+}
+
 /// Embeds and stores one picture.
 fn add(
     store: &WardrobeStore,
@@ -116,7 +133,8 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             name,
             embedder,
         } => {
-            let (mut embedder, _) = load_embedder(&embedder, session.threads())?;
+            let path = super::models::embedder_path(session, embedder.as_deref())?;
+            let (mut embedder, _) = load_embedder(&path, session.threads())?;
             let id = add(&store, &mut embedder, &image, garment_type, &name)?;
             println!("added {id}: {name} ({garment_type})");
         }
@@ -125,15 +143,10 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             embedder,
             outfits,
         } => {
-            let (mut embedder, _) = load_embedder(&embedder, session.threads())?;
+            let path = super::models::embedder_path(session, embedder.as_deref())?;
+            let (mut embedder, _) = load_embedder(&path, session.threads())?;
             if is_polyvore_set(&dir) {
-                let mut embed = |p: &image::RgbImage| {
-                    embedder
-                        .embed(&garment_region(p, [0.0, 0.0, 1.0, 1.0]))
-                        .map_err(|e| e.to_string())
-                };
-                let summary = import_polyvore(&dir, &store, outfits, now_unix(), &mut embed)
-                    .with_context(|| format!("importing Polyvore set {}", dir.display()))?;
+                let summary = import_set(&store, &mut embedder, &dir, outfits)?;
                 println!(
                     "imported {} garments and {} outfit edges from {} outfits",
                     summary.garments, summary.edges, summary.outfits

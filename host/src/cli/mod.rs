@@ -6,6 +6,7 @@ mod data;
 mod embedder;
 mod eval;
 mod export;
+mod pipeline;
 mod stylist;
 mod train;
 
@@ -39,6 +40,9 @@ pub enum Command {
     /// Train models; re-running the same command resumes from the last complete epoch.
     #[command(subcommand)]
     Train(train::TrainCommand),
+    /// The whole chain in one command: data, embedder, stylist, bundle, signature and the
+    /// demo wardrobe (how `models/default` is made). Resumes where it stopped.
+    Pipeline(pipeline::PipelineArgs),
     /// Stylist tools: node features for the garment graph.
     #[command(subcommand)]
     Stylist(stylist::StylistCommand),
@@ -65,5 +69,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Sign(args) => bundle::run_sign(args),
         Command::Train(command) => train::run(command),
         Command::Stylist(command) => stylist::run(command),
+        Command::Pipeline(args) => pipeline::run(args),
     }
 }

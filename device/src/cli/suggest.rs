@@ -1,0 +1,342 @@
+//! `capsule suggest IMG|--garment ID`: outfits from the wardrobe around a garment.
+
+use super::identify::load_embedder;
+use super::{Session, models, read_picture};
+use crate::camera::garment_region;
+use crate::display::{OutfitCard, Screen};
+use crate::garment::GarmentType;
+use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex};
+use crate::runtime::{PngSink, ScreenSink};
+use crate::stylist::{Anchor, StylistModels, Suggester};
+use crate::suggest::{Outfit, colour_scheme, dominant_hue, parse_outfit_key};
+use crate::wardrobe::{Garment, GarmentId, GarmentStatus, WardrobeStore, decode_thumbnail};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use image::RgbImage;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct SuggestArgs {
+    /// Picture of the garment to dress around (PNG or JPEG). A wardrobe garment is
+    /// recognised; a new one is dressed as it is.
+    #[arg(required_unless_present = "garment", conflicts_with = "garment")]
+    pub image: Option<PathBuf>,
+    /// A wardrobe garment instead of a picture (`g3` or `3`).
+    #[arg(long)]
+    pub garment: Option<String>,
+    /// Type of a garment not in the wardrobe (default: the type of its closest match).
+    #[arg(long = "type")]
+    pub garment_type: Option<GarmentType>,
+    /// Model bundle (default: the active slot's).
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// How many outfits.
+    #[arg(long, default_value_t = 3)]
+    pub outfits: usize,
+    /// Also draw the outfits screen into this PNG file (the board's display size, else
+    /// 480x320).
+    #[arg(long)]
+    pub screen: Option<PathBuf>,
+    /// Print JSON: {"anchor": {...}, "outfits": [{"key", "score", "why", "garments"}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The garment outfits are built around, as reported.
+#[derive(Debug, Serialize)]
+pub struct AnchorReport {
+    /// `None` for a garment not in the wardrobe.
+    pub id: Option<GarmentId>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub garment_type: GarmentType,
+    pub new: bool,
+    /// Similarity to the closest wardrobe garment, when recognised from a picture.
+    pub similarity: Option<f32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GarmentReport {
+    pub id: GarmentId,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub garment_type: GarmentType,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OutfitReport {
+    /// What `capsule feedback` takes.
+    pub key: String,
+    pub score: f32,
+    pub why: String,
+    pub garments: Vec<GarmentReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuggestReport {
+    pub anchor: AnchorReport,
+    pub outfits: Vec<OutfitReport>,
+}
+
+/// Everything `suggest` and `demo` share: the bundle's models over the wardrobe.
+pub(crate) struct Stylist {
+    pub suggester: Suggester,
+    pub embedder_path: PathBuf,
+    pub threshold: f32,
+}
+
+impl Stylist {
+    pub fn open(session: &Session, bundle: Option<&Path>) -> Result<Self> {
+        let bundle = models::bundle(session, bundle)?;
+        let stylist =
+            StylistModels::from_bundle(&bundle, session.threads())?.with_context(|| {
+                format!(
+                    "bundle {} has no stylist models: make one with `capsule-host bundle \
+                 --stylist-run RUN`",
+                    bundle.dir.display()
+                )
+            })?;
+        let store = WardrobeStore::open(&session.data_dir)?;
+        let (garments, edges) = (store.garments()?, store.edges()?);
+        drop(store);
+        let threshold = bundle
+            .manifest
+            .metrics
+            .get(crate::identify::THRESHOLD_METRIC)
+            .map_or(DEFAULT_NEW_GARMENT_THRESHOLD, |&t| t as f32);
+        Ok(Self {
+            suggester: Suggester::new(stylist, garments, edges)
+                .context("encoding the wardrobe graph")?,
+            embedder_path: models::embedder_file(session, &bundle)?,
+            threshold,
+        })
+    }
+
+    /// The garment in `picture`: a wardrobe garment when one is close enough, else a new
+    /// one of `garment_type` (default: its closest match's type).
+    pub fn recognise(
+        &self,
+        session: &Session,
+        picture: &RgbImage,
+        garment_type: Option<GarmentType>,
+    ) -> Result<(Garment, Vec<f32>, AnchorReport)> {
+        let (mut embedder, _) = load_embedder(&self.embedder_path, session.threads())?;
+        let region = garment_region(picture, [0.0, 0.0, 1.0, 1.0]);
+        let embedding = embedder.embed(&region)?;
+        let (index, _) = EmbeddingIndex::build(self.suggester.garments());
+        let found = index.identify(&embedding, 1, self.threshold);
+        let best = found.top.first();
+        if let (false, Some(best)) = (found.new, best)
+            && let Some(garment) = self.suggester.garment(best.id)
+        {
+            let report = AnchorReport {
+                id: Some(garment.id),
+                name: garment.name.clone(),
+                garment_type: garment.garment_type,
+                new: false,
+                similarity: Some(best.similarity),
+            };
+            return Ok((garment.clone(), embedding, report));
+        }
+        let garment_type = garment_type
+            .or(best.map(|b| b.garment_type))
+            .context("the wardrobe is empty: say what the garment is with --type")?;
+        let garment = Garment {
+            id: GarmentId(0),
+            garment_type,
+            name: format!("new {garment_type}"),
+            thumbnail_png: crate::wardrobe::thumbnail_png(&region).unwrap_or_default(),
+            embedding: embedding.clone(),
+            added_unix: 0,
+            last_worn_unix: None,
+            status: GarmentStatus::Available,
+        };
+        let report = AnchorReport {
+            id: None,
+            name: garment.name.clone(),
+            garment_type,
+            new: true,
+            similarity: best.map(|b| b.similarity),
+        };
+        Ok((garment, embedding, report))
+    }
+
+    /// Outfits around `anchor` with their explanations.
+    pub fn outfits(&self, anchor: &Anchor, k: usize) -> Result<Vec<(Outfit, OutfitReport)>> {
+        let outfits = self.suggester.suggest(anchor, k)?;
+        let lookup = |id: GarmentId| {
+            if id == anchor.garment().id {
+                Some(anchor.garment())
+            } else {
+                self.suggester.garment(id)
+            }
+        };
+        Ok(outfits
+            .into_iter()
+            .map(|outfit| {
+                let members: Vec<&Garment> = outfit
+                    .garments
+                    .iter()
+                    .filter_map(|&id| lookup(id))
+                    .collect();
+                let hues: Vec<Option<f32>> = members
+                    .iter()
+                    .map(|g| dominant_hue(&decode_thumbnail(&g.thumbnail_png)))
+                    .collect();
+                let report = OutfitReport {
+                    key: outfit.key(),
+                    score: outfit.score,
+                    why: format!("colours: {}", colour_scheme(&hues)),
+                    garments: members
+                        .iter()
+                        .map(|g| GarmentReport {
+                            id: g.id,
+                            name: g.name.clone(),
+                            garment_type: g.garment_type,
+                        })
+                        .collect(),
+                };
+                (outfit, report)
+            })
+            .collect())
+    }
+}
+
+/// Draws the outfits screen of a report into `path`.
+pub(crate) fn draw_outfits(
+    session: &Session,
+    path: &Path,
+    anchor_picture: &RgbImage,
+    anchor_name: &str,
+    stylist: &Stylist,
+    anchor: &Anchor,
+    outfits: &[(Outfit, OutfitReport)],
+) -> Result<()> {
+    let (width, height) = session
+        .board
+        .as_ref()
+        .map_or((480, 320), |b| (b.display.width, b.display.height));
+    let pictures: Vec<Vec<RgbImage>> = outfits
+        .iter()
+        .map(|(outfit, _)| {
+            outfit
+                .garments
+                .iter()
+                .filter(|&&id| id != anchor.garment().id)
+                .filter_map(|&id| stylist.suggester.garment(id))
+                .map(|g| decode_thumbnail(&g.thumbnail_png))
+                .collect()
+        })
+        .collect();
+    let cards: Vec<OutfitCard> = outfits
+        .iter()
+        .zip(&pictures)
+        .map(|((_, report), pictures)| OutfitCard {
+            pictures: pictures.iter().collect(),
+            score: report.score,
+            why: report.why.clone(),
+        })
+        .collect();
+    PngSink::new(path, width, height)
+        .show(&Screen::Outfits {
+            picture: anchor_picture,
+            name: anchor_name,
+            outfits: &cards,
+        })
+        .with_context(|| format!("drawing the outfits screen into {}", path.display()))
+}
+
+pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
+    let stylist = Stylist::open(session, args.bundle.as_deref())?;
+    let (garment, features, report, picture) = match (&args.image, &args.garment) {
+        (Some(image), _) => {
+            let picture = read_picture(image)?;
+            let (garment, features, report) =
+                stylist.recognise(session, &picture, args.garment_type)?;
+            (garment, features, report, picture)
+        }
+        (None, Some(key)) => {
+            let id = parse_outfit_key(&format!("{key}+0"))
+                .and_then(|ids| ids.first().copied())
+                .with_context(|| format!("--garment {key:?} is not a garment id like g3"))?;
+            let Some(garment) = stylist.suggester.garment(id) else {
+                bail!("no garment {id} in the wardrobe (see `capsule wardrobe list`)");
+            };
+            let report = AnchorReport {
+                id: Some(id),
+                name: garment.name.clone(),
+                garment_type: garment.garment_type,
+                new: false,
+                similarity: None,
+            };
+            let picture = decode_thumbnail(&garment.thumbnail_png);
+            (garment.clone(), Vec::new(), report, picture)
+        }
+        (None, None) => bail!("give a picture or --garment ID"),
+    };
+    let anchor = if report.new {
+        Anchor::New {
+            garment: &garment,
+            features: &features,
+        }
+    } else {
+        Anchor::Known(&garment)
+    };
+    let outfits = stylist.outfits(&anchor, args.outfits)?;
+    if let Some(path) = &args.screen {
+        draw_outfits(
+            session,
+            path,
+            &picture,
+            &report.name,
+            &stylist,
+            &anchor,
+            &outfits,
+        )?;
+    }
+    print_report(
+        SuggestReport {
+            anchor: report,
+            outfits: outfits.into_iter().map(|(_, r)| r).collect(),
+        },
+        args.json,
+    )
+}
+
+pub(crate) fn print_report(report: SuggestReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    let a = &report.anchor;
+    match (a.new, a.similarity) {
+        (false, Some(s)) => println!(
+            "recognised: {} ({}, match {:.0}%)",
+            a.name,
+            a.garment_type,
+            s * 100.0
+        ),
+        (false, None) => println!("garment: {} ({})", a.name, a.garment_type),
+        (true, _) => println!("new garment, dressed as a {}", a.garment_type),
+    }
+    if report.outfits.is_empty() {
+        println!("no complete outfit: the wardrobe lacks garments of the types an outfit needs");
+    }
+    for (i, o) in report.outfits.iter().enumerate() {
+        let names: Vec<String> = o
+            .garments
+            .iter()
+            .map(|g| format!("{} ({})", g.name, g.garment_type))
+            .collect();
+        println!(
+            "{}. {:.0}%  {}  [{}]  — {}",
+            i + 1,
+            o.score * 100.0,
+            names.join(" + "),
+            o.key,
+            o.why
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! `capsule-host pipeline`: data → embedder → stylist → bundle → signature → demo wardrobe,
+//! as one reproducible command. Each step is an ordinary `capsule-host` command (printed
+//! before it runs, so any step can be rerun by hand), and a step whose output exists is
+//! skipped, so an interrupted pipeline resumes.
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Preset {
+    /// The shipped models: compact CapsNet-SE (soft-MSML) on synthetic garments, a 2×64
+    /// type-aware stylist on synthetic outfits (about 10 minutes on a 2-core CPU).
+    Default,
+    /// Minutes-long smoke run with tiny models (for tests).
+    Tiny,
+}
+
+#[derive(Args, Debug)]
+pub struct PipelineArgs {
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    pub preset: Preset,
+    /// Working directory: data, runs, the bundle (`OUT/bundle`) and the demo wardrobe
+    /// (`OUT/demo-wardrobe`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Secret key to sign with (default: the repository's demo key, `models/demo-key`,
+    /// which no real board should trust).
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// Bundle version.
+    #[arg(long, default_value_t = 1)]
+    pub version: u64,
+}
+
+/// Sizes of one preset.
+struct Plan {
+    garments: &'static str,
+    views: &'static str,
+    outfits: &'static str,
+    embedder: &'static [&'static str],
+    stylist: &'static [&'static str],
+    wardrobe_garments: &'static str,
+    wardrobe_outfits: &'static str,
+}
+
+impl Preset {
+    fn plan(self) -> Plan {
+        match self {
+            Preset::Default => Plan {
+                garments: "800",
+                views: "4",
+                outfits: "1500",
+                embedder: &[
+                    "--preset",
+                    "compact",
+                    "--loss",
+                    "soft-msml",
+                    "--epochs",
+                    "10",
+                    "--steps-per-epoch",
+                    "40",
+                ],
+                stylist: &[
+                    "--layers",
+                    "2",
+                    "--hidden",
+                    "64",
+                    "--epochs",
+                    "40",
+                    "--dropout",
+                    "0.2",
+                ],
+                wardrobe_garments: "42",
+                wardrobe_outfits: "12",
+            },
+            Preset::Tiny => Plan {
+                garments: "40",
+                views: "3",
+                outfits: "60",
+                embedder: &[
+                    "--preset",
+                    "tiny",
+                    "--epochs",
+                    "1",
+                    "--pk",
+                    "4,2",
+                    "--steps-per-epoch",
+                    "2",
+                ],
+                stylist: &[
+                    "--layers",
+                    "2",
+                    "--hidden",
+                    "8",
+                    "--epochs",
+                    "2",
+                    "--steps-per-epoch",
+                    "2",
+                ],
+                wardrobe_garments: "30",
+                wardrobe_outfits: "10",
+            },
+        }
+    }
+}
+
+/// Seed of the training data; the demo wardrobe and the evaluation use others.
+const TRAIN_SEED: &str = "1";
+const WARDROBE_SEED: &str = "77";
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Runs one `capsule-host` step unless `done` exists.
+fn step(name: &str, done: &Path, args: &[String]) -> Result<()> {
+    if done.exists() {
+        eprintln!("== {name}: done ({} exists)", done.display());
+        return Ok(());
+    }
+    eprintln!("== {name}: capsule-host {}", args.join(" "));
+    let started = Instant::now();
+    let mut all = vec!["capsule-host".to_string()];
+    all.extend(args.iter().cloned());
+    super::run(all).with_context(|| format!("pipeline step {name}"))?;
+    eprintln!("== {name}: {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn run(args: PipelineArgs) -> Result<()> {
+    let plan = args.preset.plan();
+    let out = &args.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let started = Instant::now();
+    let data = out.join("data");
+    let (embedder, features, stylist) = (
+        out.join("embedder"),
+        out.join("features.json"),
+        out.join("stylist"),
+    );
+    let bundle = out.join("bundle");
+    let key = args
+        .key
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/demo-key"));
+
+    let mut synth = strings(&["data", "synth", "--out", &path(&data)]);
+    synth.extend(strings(&[
+        "--garments",
+        plan.garments,
+        "--views",
+        plan.views,
+        "--outfits",
+        plan.outfits,
+        "--seed",
+        TRAIN_SEED,
+    ]));
+    step("data", &data.join("synth.json"), &synth)?;
+
+    let mut train = strings(&[
+        "train",
+        "embedder",
+        "--data",
+        &path(&data.join("inshop")),
+        "--format",
+        "inshop",
+        "--out",
+        &path(&embedder),
+    ]);
+    train.extend(strings(plan.embedder));
+    step("embedder", &embedder.join("curves.png"), &train)?;
+
+    let polyvore = path(&data.join("polyvore"));
+    step(
+        "features",
+        &features,
+        &strings(&[
+            "stylist",
+            "features",
+            "--data",
+            &polyvore,
+            "--embedder",
+            &path(&embedder),
+            "--out",
+            &path(&features),
+        ]),
+    )?;
+
+    let mut train = strings(&[
+        "train",
+        "stylist",
+        "--data",
+        &polyvore,
+        "--features",
+        &path(&features),
+        "--decoder",
+        "type-aware",
+        "--out",
+        &path(&stylist),
+    ]);
+    train.extend(strings(plan.stylist));
+    step("stylist", &stylist.join("curves.png"), &train)?;
+
+    step(
+        "bundle",
+        &bundle.join("manifest.json"),
+        &strings(&[
+            "bundle",
+            "--embedder-run",
+            &path(&embedder),
+            "--stylist-run",
+            &path(&stylist),
+            "--threshold-from",
+            &path(&data.join("inshop")),
+            "--version",
+            &args.version.to_string(),
+            "--out",
+            &path(&bundle),
+        ]),
+    )?;
+    step(
+        "sign",
+        &bundle.join("manifest.sig"),
+        &strings(&["sign", "--bundle", &path(&bundle), "--key", &path(&key)]),
+    )?;
+
+    let wardrobe_data = out.join("wardrobe-data");
+    step(
+        "wardrobe data",
+        &wardrobe_data.join("synth.json"),
+        &strings(&[
+            "data",
+            "synth",
+            "--out",
+            &path(&wardrobe_data),
+            "--garments",
+            plan.wardrobe_garments,
+            "--views",
+            "2",
+            "--outfits",
+            plan.wardrobe_outfits,
+            "--seed",
+            WARDROBE_SEED,
+        ]),
+    )?;
+    let wardrobe = out.join("demo-wardrobe");
+    if !wardrobe.join("camera.jpg").exists() {
+        demo_wardrobe(&wardrobe_data, &wardrobe)?;
+    }
+    eprintln!(
+        "pipeline done in {:.0} s: bundle {}, demo wardrobe {}",
+        started.elapsed().as_secs_f64(),
+        bundle.display(),
+        wardrobe.display()
+    );
+    Ok(())
+}
+
+/// The demo wardrobe: the Polyvore-format set of the wardrobe data (what `capsule wardrobe
+/// import` reads) and `camera.jpg`, a camera-like view of one of its garments (what the
+/// demo holds up to the mirror).
+fn demo_wardrobe(data: &Path, out: &Path) -> Result<()> {
+    let copy = |from: &Path, to: &Path| -> Result<()> {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(from, to)
+            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        Ok(())
+    };
+    let polyvore = data.join("polyvore");
+    copy_tree(&polyvore, out, &copy)?;
+    // The first garment is a top (the generator cycles types); its front view is the photo.
+    let views = data.join("inshop/list_eval_partition.txt");
+    let list =
+        std::fs::read_to_string(&views).with_context(|| format!("reading {}", views.display()))?;
+    let photo = list
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().next())
+        .find(|name| name.contains("Tees_Tanks") || name.contains("Blouses"))
+        .with_context(|| format!("no top among the views in {}", views.display()))?;
+    copy(&data.join("inshop").join(photo), &out.join("camera.jpg"))
+}
+
+fn copy_tree(from: &Path, to: &Path, copy: &dyn Fn(&Path, &Path) -> Result<()>) -> Result<()> {
+    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target, copy)?;
+        } else {
+            copy(&entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! End to end, the way a new user meets capsule: `capsule-host pipeline` makes and signs a
+//! bundle with both models and a demo wardrobe; `capsule demo` installs it (signature,
+//! hashes, golden outputs), imports the wardrobe, recognises the demo photo and draws the
+//! outfits; `capsule feedback` changes the next suggestion at once. And the bundle shipped
+//! in `models/default` verifies, reproduces its golden outputs and runs the demo.
+
+use capsule_device::GarmentType;
+use capsule_device::bundle::slots::Slots;
+use capsule_device::stylist::{Anchor, StylistModels, Suggester};
+use capsule_device::wardrobe::{EdgeProvenance, WardrobeStore};
+use std::path::Path;
+
+fn host(args: &[&str]) {
+    let mut all = vec!["capsule-host"];
+    all.extend_from_slice(args);
+    capsule_host::cli::run(all).unwrap_or_else(|e| panic!("capsule-host {args:?}: {e:#}"));
+}
+
+fn capsule(data: &Path, args: &[&str]) {
+    let mut all = vec![
+        "capsule".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    all.extend(args.iter().map(|s| s.to_string()));
+    capsule_device::cli::run(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"));
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn suggester(data: &Path) -> Suggester {
+    let bundle = Slots::new(data).active_bundle().unwrap().unwrap();
+    let models = StylistModels::from_bundle(&bundle, 1).unwrap().unwrap();
+    let store = WardrobeStore::open(data).unwrap();
+    Suggester::new(models, store.garments().unwrap(), store.edges().unwrap()).unwrap()
+}
+
+fn assert_png(path: &Path, width: u32, height: u32) {
+    let picture = image::open(path).unwrap();
+    assert_eq!((picture.width(), picture.height()), (width, height));
+}
+
+#[test]
+fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let key = root.join("key");
+    host(&["keygen", "--out", s(&key)]);
+    let out = root.join("pipeline");
+    host(&[
+        "pipeline",
+        "--preset",
+        "tiny",
+        "--out",
+        s(&out),
+        "--key",
+        s(&key),
+    ]);
+    let bundle = out.join("bundle");
+    let manifest = Slots::new(root)
+        .status()
+        .map(|_| std::fs::read(bundle.join("manifest.json")).unwrap())
+        .unwrap();
+    let manifest = capsule_device::bundle::Manifest::from_bytes(&manifest).unwrap();
+    assert_eq!(
+        manifest.models.len(),
+        3,
+        "embedder, stylist encoder, decoder"
+    );
+    assert!(manifest.stylist.is_some());
+
+    let data = root.join("data");
+    let screen = root.join("demo.png");
+    capsule(
+        &data,
+        &[
+            "demo",
+            "--models",
+            s(&bundle),
+            "--trusted-key",
+            s(&capsule_host::bundle::public_path(&key)),
+            "--wardrobe",
+            s(&out.join("demo-wardrobe")),
+            "--screen",
+            s(&screen),
+        ],
+    );
+    assert_png(&screen, 480, 320);
+
+    let stylist = suggester(&data);
+    assert!(stylist.garments().len() >= 20, "the wardrobe was imported");
+    let top = stylist
+        .garments()
+        .iter()
+        .find(|g| g.garment_type == GarmentType::Top)
+        .unwrap()
+        .clone();
+    let first = stylist.suggest(&Anchor::Known(&top), 3).unwrap();
+    assert!(
+        !first.is_empty(),
+        "a top in a 30-garment wardrobe has outfits"
+    );
+
+    // The CLI names outfits by key; rejecting one stores rejected edges, and the next
+    // suggestion (a fresh process would rebuild exactly this) leaves it out.
+    capsule(&data, &["feedback", "reject", &first[0].key()]);
+    let store = WardrobeStore::open(&data).unwrap();
+    let rejected: Vec<_> = store
+        .edges()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.provenance == EdgeProvenance::Rejected)
+        .collect();
+    drop(store);
+    assert!(!rejected.is_empty());
+    let next = suggester(&data).suggest(&Anchor::Known(&top), 3).unwrap();
+    assert!(next.iter().all(|o| o.garments != first[0].garments));
+    for outfit in &next {
+        for e in &rejected {
+            assert!(!(outfit.garments.contains(&e.a) && outfit.garments.contains(&e.b)));
+        }
+    }
+
+    // `capsule suggest` by garment and by picture, with a screen.
+    let by_id = root.join("suggest.png");
+    capsule(
+        &data,
+        &[
+            "suggest",
+            "--garment",
+            &top.id.to_string(),
+            "--screen",
+            s(&by_id),
+        ],
+    );
+    assert_png(&by_id, 480, 320);
+    capsule(
+        &data,
+        &[
+            "suggest",
+            s(&out.join("demo-wardrobe/camera.jpg")),
+            "--json",
+        ],
+    );
+}
+
+/// The shipped bundle: the README's first command must work on a fresh clone.
+#[test]
+fn shipped_default_bundle_verifies_and_runs_the_demo() {
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let screen = tmp.path().join("demo.png");
+    // Defaults only, as in the README (the data dir and screen are kept out of the tree).
+    capsule(&data, &["demo", "--screen", s(&screen)]);
+    assert_png(&screen, 480, 320);
+    let bundle = Slots::new(&data).active_bundle().unwrap().unwrap();
+    assert!(bundle.manifest.stylist.is_some());
+    // Every model reproduces its golden output in tract (also checked by the install).
+    for (file, error) in bundle.check_golden(1).unwrap() {
+        assert!(error <= 1e-4, "{file}: {error}");
+    }
+    let size: u64 = std::fs::read_dir(models.join("default"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    assert!(size < 8 << 20, "models/default is {size} bytes, over 8 MB");
+}
