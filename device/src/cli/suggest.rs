@@ -84,6 +84,8 @@ pub(crate) struct Stylist {
     pub suggester: Suggester,
     pub embedder_path: PathBuf,
     pub threshold: f32,
+    /// Open for thumbnails, read only for the garments shown.
+    store: WardrobeStore,
 }
 
 impl Stylist {
@@ -99,7 +101,6 @@ impl Stylist {
             })?;
         let store = WardrobeStore::open(&session.data_dir)?;
         let (garments, edges) = (store.garments()?, store.edges()?);
-        drop(store);
         let threshold = bundle
             .manifest
             .metrics
@@ -110,7 +111,18 @@ impl Stylist {
                 .context("encoding the wardrobe graph")?,
             embedder_path: models::embedder_file(session, &bundle)?,
             threshold,
+            store,
         })
+    }
+
+    /// A garment's picture: its own thumbnail, else the stored one (a grey square when it
+    /// has none).
+    pub fn picture(&self, garment: &Garment) -> RgbImage {
+        if !garment.thumbnail_png.is_empty() {
+            return decode_thumbnail(&garment.thumbnail_png);
+        }
+        let stored = self.store.thumbnail(garment.id).ok().flatten();
+        decode_thumbnail(stored.as_deref().unwrap_or_default())
     }
 
     /// The garment in `picture`: a wardrobe garment when one is close enough, else a new
@@ -182,12 +194,12 @@ impl Stylist {
                     .collect();
                 let hues: Vec<Option<f32>> = members
                     .iter()
-                    .map(|g| dominant_hue(&decode_thumbnail(&g.thumbnail_png)))
+                    .map(|g| dominant_hue(&self.picture(g)))
                     .collect();
                 let report = OutfitReport {
                     key: outfit.key(),
                     score: outfit.score,
-                    why: format!("colours: {}", colour_scheme(&hues)),
+                    why: colour_scheme(&hues).to_string(),
                     garments: members
                         .iter()
                         .map(|g| GarmentReport {
@@ -225,7 +237,7 @@ pub(crate) fn draw_outfits(
                 .iter()
                 .filter(|&&id| id != anchor.garment().id)
                 .filter_map(|&id| stylist.suggester.garment(id))
-                .map(|g| decode_thumbnail(&g.thumbnail_png))
+                .map(|g| stylist.picture(g))
                 .collect()
         })
         .collect();
@@ -270,7 +282,7 @@ pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
                 new: false,
                 similarity: None,
             };
-            let picture = decode_thumbnail(&garment.thumbnail_png);
+            let picture = stylist.picture(garment);
             (garment.clone(), Vec::new(), report, picture)
         }
         (None, None) => bail!("give a picture or --garment ID"),

@@ -34,6 +34,10 @@ pub enum DataCommand {
         /// Also write the Polyvore `disjoint/` split family.
         #[arg(long)]
         disjoint: bool,
+        /// Also put each garment's product shot into the In-shop set as a view (gallery for
+        /// evaluation items), so an embedder learns to match camera views to product shots.
+        #[arg(long)]
+        product_view: bool,
         /// Style rules (TOML) instead of the shipped ones.
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -62,6 +66,7 @@ pub fn run(command: DataCommand) -> Result<()> {
             seed,
             size,
             disjoint,
+            product_view,
             rules,
         } => {
             let rules = match rules {
@@ -79,6 +84,7 @@ pub fn run(command: DataCommand) -> Result<()> {
                 seed,
                 image_size: size,
                 disjoint,
+                product_view,
             };
             let bar = ProgressBar::new(garments as u64).with_style(
                 ProgressStyle::with_template(

@@ -3,8 +3,15 @@
 //! before it runs, so any step can be rerun by hand), and a step whose output exists is
 //! skipped, so an interrupted pipeline resumes.
 
+use crate::data::fmnist;
+use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
+use crate::embedder::data::{DataFormat, DataSource, load_eval};
+use crate::embedder::{self, RetrievalScores, TrainedEmbedder};
+use crate::stylist::{self, Checkpoint, StylistScores, TrainedStylist, features};
+use crate::training::Backend;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -43,6 +50,8 @@ struct Plan {
     stylist: &'static [&'static str],
     wardrobe_garments: &'static str,
     wardrobe_outfits: &'static str,
+    test_garments: &'static str,
+    test_outfits: &'static str,
 }
 
 impl Preset {
@@ -58,7 +67,7 @@ impl Preset {
                     "--loss",
                     "soft-msml",
                     "--epochs",
-                    "10",
+                    "20",
                     "--steps-per-epoch",
                     "40",
                 ],
@@ -72,8 +81,10 @@ impl Preset {
                     "--dropout",
                     "0.2",
                 ],
-                wardrobe_garments: "42",
-                wardrobe_outfits: "12",
+                wardrobe_garments: "48",
+                wardrobe_outfits: "30",
+                test_garments: "300",
+                test_outfits: "600",
             },
             Preset::Tiny => Plan {
                 garments: "40",
@@ -101,6 +112,8 @@ impl Preset {
                 ],
                 wardrobe_garments: "30",
                 wardrobe_outfits: "10",
+                test_garments: "30",
+                test_outfits: "20",
             },
         }
     }
@@ -109,6 +122,13 @@ impl Preset {
 /// Seed of the training data; the demo wardrobe and the evaluation use others.
 const TRAIN_SEED: &str = "1";
 const WARDROBE_SEED: &str = "77";
+const TEST_SEED: &str = "2";
+/// The measured figures of a pipeline run (what the model card quotes).
+pub const EVALUATION_FILE: &str = "evaluation.json";
+/// Test-time context sizes the stylist is evaluated at.
+const CONTEXTS: [usize; 2] = [0, 15];
+/// Fashion-MNIST test pictures the embedder is evaluated on (class retrieval).
+const FMNIST_EVAL: usize = 2000;
 
 fn path(p: &Path) -> String {
     p.display().to_string()
@@ -160,6 +180,7 @@ pub fn run(args: PipelineArgs) -> Result<()> {
         plan.outfits,
         "--seed",
         TRAIN_SEED,
+        "--product-view",
     ]));
     step("data", &data.join("synth.json"), &synth)?;
 
@@ -253,6 +274,30 @@ pub fn run(args: PipelineArgs) -> Result<()> {
     if !wardrobe.join("camera.jpg").exists() {
         demo_wardrobe(&wardrobe_data, &wardrobe)?;
     }
+
+    let test_data = out.join("test-data");
+    let mut synth = strings(&["data", "synth", "--out", &path(&test_data)]);
+    synth.extend(strings(&[
+        "--garments",
+        plan.test_garments,
+        "--views",
+        "4",
+        "--outfits",
+        plan.test_outfits,
+        "--seed",
+        TEST_SEED,
+        "--product-view",
+    ]));
+    step("test data", &test_data.join("synth.json"), &synth)?;
+    let evaluation = out.join(EVALUATION_FILE);
+    if !evaluation.exists() {
+        eprintln!("== evaluation on unseen seed {TEST_SEED}");
+        let report = evaluate(&embedder, &stylist, &test_data)?;
+        let json = serde_json::to_string_pretty(&report)?;
+        capsule_device::fsutil::write_atomic(&evaluation, json.as_bytes())
+            .with_context(|| format!("writing {}", evaluation.display()))?;
+        eprintln!("{json}");
+    }
     eprintln!(
         "pipeline done in {:.0} s: bundle {}, demo wardrobe {}",
         started.elapsed().as_secs_f64(),
@@ -300,4 +345,67 @@ fn copy_tree(from: &Path, to: &Path, copy: &dyn Fn(&Path, &Path) -> Result<()>) 
         }
     }
     Ok(())
+}
+
+/// What `evaluation.json` holds.
+#[derive(Debug, Serialize)]
+pub struct Evaluation {
+    /// Synthetic In-shop of the unseen seed: camera views against camera views and product
+    /// shots of other garments than those trained on.
+    pub embedder_synthetic_inshop: RetrievalScores,
+    /// Fashion-MNIST class retrieval on the first test pictures (not in the training data:
+    /// how far the synthetic training carries to real photos of garments).
+    pub embedder_fmnist: Option<RetrievalScores>,
+    /// Stylist on the unseen seed's test outfits, per test-time context K.
+    pub stylist: Vec<StylistScores>,
+}
+
+fn evaluate(embedder_run: &Path, stylist_run: &Path, test: &Path) -> Result<Evaluation> {
+    let device = burn::tensor::Device::flex();
+    let embedder = TrainedEmbedder::load(embedder_run, &device)?;
+    let retrieval = |source: DataSource| -> Result<RetrievalScores> {
+        let set = load_eval(&source)
+            .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
+        Ok(embedder::evaluate::evaluate(
+            &embedder.model,
+            &set,
+            embedder.spec(),
+            &device,
+            128,
+        )?)
+    };
+    let inshop = retrieval(DataSource {
+        dir: test.join("inshop"),
+        format: DataFormat::Inshop,
+        limit: None,
+        eval_limit: None,
+    })?;
+    let fmnist_dir = Path::new(fmnist::DEFAULT_DIR);
+    let fmnist = if fmnist_dir.exists() {
+        Some(retrieval(DataSource {
+            dir: fmnist_dir.to_path_buf(),
+            format: DataFormat::Fmnist,
+            limit: None,
+            eval_limit: Some(FMNIST_EVAL),
+        })?)
+    } else {
+        eprintln!(
+            "note: no Fashion-MNIST in {}: skipped",
+            fmnist_dir.display()
+        );
+        None
+    };
+    let stylist = TrainedStylist::load(stylist_run, Checkpoint::Best, Backend::Flex)?;
+    let data = PolyvoreDataset::load(&test.join("polyvore"), Variant::Nondisjoint)?;
+    let features =
+        features::compute_with_embedder(&data, &embedder, stylist.config.feature_source.clone())?;
+    let scores = CONTEXTS
+        .iter()
+        .map(|&k| stylist::evaluate(&stylist, &data, &features, Split::Test, k, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Evaluation {
+        embedder_synthetic_inshop: inshop,
+        embedder_fmnist: fmnist,
+        stylist: scores,
+    })
 }

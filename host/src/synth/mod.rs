@@ -39,6 +39,10 @@ pub struct SynthConfig {
     pub image_size: u32,
     /// Also write the `disjoint/` family (garments split first, outfits within each part).
     pub disjoint: bool,
+    /// Also put each garment's product shot into the In-shop set as one more view (in the
+    /// gallery of evaluation items): an embedder trained on it matches camera views to the
+    /// product shots a wardrobe is often imported from.
+    pub product_view: bool,
 }
 
 impl Default for SynthConfig {
@@ -50,6 +54,7 @@ impl Default for SynthConfig {
             seed: 7,
             image_size: 128,
             disjoint: false,
+            product_view: false,
         }
     }
 }
@@ -193,10 +198,11 @@ pub fn generate(
         .par_iter()
         .try_for_each(|g| -> Result<(), SynthError> {
             let product = render::render(g, rules, config.image_size);
-            writer::save_jpeg(
-                &product.on_white(),
-                &writer::polyvore_image_path(&polyvore, g.index),
-            )?;
+            let shot = product.on_white();
+            writer::save_jpeg(&shot, &writer::polyvore_image_path(&polyvore, g.index))?;
+            if config.product_view {
+                writer::save_jpeg(&shot, &inshop.join(writer::inshop_product_name(g)))?;
+            }
             let mut view_rng = rng(seed, STREAM_VIEWS, g.index as u64);
             for v in 0..config.views {
                 let picture = camera::view(&product, config.image_size, &mut view_rng);
@@ -212,12 +218,18 @@ pub fn generate(
     for &g in &order[..specs.len() / 2] {
         is_train[g] = true;
     }
-    writer::write_inshop_partition(&inshop, &specs, config.views, &is_train)?;
+    writer::write_inshop_partition(
+        &inshop,
+        &specs,
+        config.views,
+        &is_train,
+        config.product_view,
+    )?;
     writer::write_polyvore_metadata(&polyvore, &specs, rules)?;
 
     let mut summary = SynthSummary {
         garments: specs.len(),
-        inshop_images: specs.len() * config.views,
+        inshop_images: specs.len() * (config.views + usize::from(config.product_view)),
         inshop_train_items: specs.len() / 2,
         garments_per_type: GarmentType::ALL
             .iter()

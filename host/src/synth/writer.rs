@@ -38,6 +38,15 @@ pub fn inshop_image_name(garment: &GarmentSpec, view: usize) -> String {
     )
 }
 
+/// Path (relative to the In-shop root) of a garment's product shot used as a view.
+pub fn inshop_product_name(garment: &GarmentSpec) -> String {
+    format!(
+        "img/SYNTH/{}/{}/01_0_product.jpg",
+        garment.garment_type.inshop_category(),
+        inshop_item_id(garment.index)
+    )
+}
+
 /// Saves a picture as JPEG (quality 92), creating its folder.
 pub fn save_jpeg(image: &RgbImage, path: &Path) -> Result<(), SynthError> {
     if let Some(dir) = path.parent() {
@@ -67,12 +76,14 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SynthEr
 }
 
 /// `list_eval_partition.txt`: `train_items` take every view as train; the other items give
-/// their first half of views to the query set and the rest to the gallery.
+/// their first half of views to the query set and the rest (and the product shot, when
+/// written) to the gallery.
 pub fn write_inshop_partition(
     root: &Path,
     specs: &[GarmentSpec],
     views: usize,
     is_train: &[bool],
+    product_view: bool,
 ) -> Result<(), SynthError> {
     let query_views = (views / 2).max(1);
     let mut rows = Vec::with_capacity(specs.len() * views);
@@ -87,6 +98,17 @@ pub fn write_inshop_partition(
                 image_name: inshop_image_name(g, v),
                 item_id: inshop_item_id(g.index),
                 status,
+            });
+        }
+        if product_view {
+            rows.push(PartitionRow {
+                image_name: inshop_product_name(g),
+                item_id: inshop_item_id(g.index),
+                status: if is_train[g.index] {
+                    EvalStatus::Train
+                } else {
+                    EvalStatus::Gallery
+                },
             });
         }
     }

@@ -1,0 +1,171 @@
+//! Criterion benchmarks of the device's hot paths, with models of the shipped shapes
+//! (weights do not change the cost): embedding a frame (compact CapsNet-SE, 64 px, at 1 and
+//! 2 threads), identification, stylist encoding of the whole wardrobe graph, and outfit
+//! suggestion, at 1k / 10k / 100k generated garments.
+//!
+//! `cargo bench -p capsule-e2e --bench device` (the machine it ran on goes with any figure).
+
+use burn::tensor::Device;
+use capsule_device::GarmentType;
+use capsule_device::bundle::StylistSpec;
+use capsule_device::engine::Embedder;
+use capsule_device::identify::EmbeddingIndex;
+use capsule_device::preprocess::PreprocessSpec;
+use capsule_device::stylist::{Anchor, StylistModels, Suggester};
+use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
+use capsule_host::embedder::{Arch, EmbedderConfig};
+use capsule_host::onnx::{encode, export_embedder, export_stylist_decoder, export_stylist_encoder};
+use capsule_host::stylist::{
+    DecoderForm, DecoderKind, Standardizer, StylistConfig, TrainConfig, TrainedStylist,
+};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use std::path::Path;
+
+const FEATURES: usize = 128;
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+fn xorshift(seed: u64) -> impl FnMut() -> f32 {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    }
+}
+
+/// `n` garments with unit embeddings, types in turn, and about two outfits' edges each.
+fn wardrobe(n: usize) -> (Vec<Garment>, Vec<OutfitEdge>) {
+    let mut next = xorshift(n as u64);
+    let garments = (0..n)
+        .map(|i| {
+            let mut embedding: Vec<f32> = (0..FEATURES).map(|_| next()).collect();
+            capsule_device::engine::normalize(&mut embedding);
+            Garment {
+                id: GarmentId(i as u64 + 1),
+                garment_type: GarmentType::ALL[i % GarmentType::COUNT],
+                name: String::new(),
+                thumbnail_png: Vec::new(),
+                embedding,
+                added_unix: 0,
+                last_worn_unix: None,
+                status: GarmentStatus::Available,
+            }
+        })
+        .collect();
+    let edges = (0..n as u64)
+        .flat_map(|i| {
+            [(i * 7 + 3) % n as u64, (i * 13 + 5) % n as u64]
+                .into_iter()
+                .filter_map(move |j| {
+                    OutfitEdge::new(
+                        GarmentId(i + 1),
+                        GarmentId(j + 1),
+                        EdgeProvenance::Imported,
+                        i,
+                    )
+                })
+        })
+        .collect();
+    (garments, edges)
+}
+
+fn stylist_models(dir: &Path) -> StylistModels {
+    let device = Device::flex();
+    let config = StylistConfig {
+        input_dim: FEATURES + GarmentType::COUNT,
+        hidden: 64,
+        layers: 2,
+        dropout: 0.0,
+        decoder: DecoderKind::TypeAware,
+        decoder_form: DecoderForm::DistanceProduct,
+    };
+    let stylist = TrainedStylist::new(
+        TrainConfig::new(config.clone(), "data".into(), "f.json".into()),
+        config.init(&device),
+        Standardizer {
+            mean: vec![0.0; FEATURES],
+            std: vec![1.0; FEATURES],
+        },
+        device,
+    );
+    let (e, d) = (dir.join("encoder.onnx"), dir.join("decoder.onnx"));
+    std::fs::write(&e, encode(&export_stylist_encoder(&stylist).unwrap())).unwrap();
+    std::fs::write(
+        &d,
+        encode(&export_stylist_decoder(&stylist.decoder).unwrap()),
+    )
+    .unwrap();
+    let spec = StylistSpec {
+        layers: 2,
+        hidden: 64,
+        feature_dim: FEATURES,
+        max_neighbours: 15,
+        features: "embedder".into(),
+    };
+    StylistModels::load(&e, &d, spec, 1).unwrap()
+}
+
+fn embed(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EmbedderConfig::compact(Arch::Capsnet);
+    let model = config.init(&Device::flex()).unwrap();
+    let path = dir.path().join("embedder.onnx");
+    std::fs::write(&path, encode(&export_embedder(&model, &config).unwrap())).unwrap();
+    let frame = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut group = c.benchmark_group("embed_640x480_compact_capsnet");
+    for threads in [1, 2] {
+        let mut embedder = Embedder::load(&path, &PreprocessSpec::default(), threads).unwrap();
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| embedder.embed(&frame).unwrap())
+        });
+    }
+    group.finish();
+}
+
+fn identify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("identify");
+    let query = wardrobe(1).0.remove(0).embedding;
+    for n in SIZES {
+        let (index, _) = EmbeddingIndex::build(&wardrobe(n).0);
+        group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| index.identify(&query, 5, 0.8))
+        });
+    }
+    group.finish();
+}
+
+fn stylist(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut encode_group = c.benchmark_group("stylist_encode_wardrobe");
+    encode_group.sample_size(10);
+    for n in SIZES {
+        let (garments, edges) = wardrobe(n);
+        let models = stylist_models(dir.path());
+        encode_group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| {
+                let graph =
+                    capsule_device::stylist::WardrobeGraph::new(&garments, &edges, FEATURES)
+                        .unwrap();
+                capsule_device::stylist::EncodedWardrobe::encode(&models, graph).unwrap()
+            })
+        });
+    }
+    encode_group.finish();
+
+    let mut suggest_group = c.benchmark_group("suggest_3_outfits");
+    for n in SIZES {
+        let (garments, edges) = wardrobe(n);
+        let anchor = garments[0].clone();
+        let suggester = Suggester::new(stylist_models(dir.path()), garments, edges).unwrap();
+        suggest_group.bench_function(BenchmarkId::from_parameter(n), |b| {
+            b.iter(|| suggester.suggest(&Anchor::Known(&anchor), 3).unwrap())
+        });
+    }
+    suggest_group.finish();
+}
+
+criterion_group!(benches, embed, identify, stylist);
+criterion_main!(benches);
