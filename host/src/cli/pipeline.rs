@@ -17,8 +17,9 @@ use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Preset {
-    /// The shipped models: compact CapsNet-SE (soft-MSML) on synthetic garments, a 2×64
-    /// type-aware stylist on synthetic outfits (about 10 minutes on a 2-core CPU).
+    /// The shipped models: compact CapsNet-SE (soft-MSML) on synthetic garments (camera
+    /// views and product shots), a 3×64 type-aware stylist on synthetic outfits (about 25
+    /// minutes on a busy 2-core CPU).
     Default,
     /// Minutes-long smoke run with tiny models (for tests).
     Tiny,
