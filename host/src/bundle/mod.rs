@@ -1,6 +1,8 @@
 //! Making a model bundle from a trained run, signing keys, and signing: the host half of the
 //! bundle contract in `capsule_device::bundle` (the device half verifies and installs).
 
+pub mod variants;
+
 use crate::embedder::data::{DataSource, EvalSet, load_eval};
 use crate::embedder::{EmbedderError, EpochMetrics, TrainedEmbedder};
 use crate::onnx::embedder::input_spec;
