@@ -67,7 +67,8 @@ pub fn add_embedder_variants(
             Precision::Int8 => MAX_INT8_ERROR,
             _ => MAX_F16_ERROR,
         };
-        if !(measured <= limit) {
+        // NaN (a non-finite output) must fail too.
+        if measured.is_nan() || measured > limit {
             return Err(invalid(format!(
                 "{file}: max |tract - burn| on the golden batch is {measured:e}, above {limit:e}: \
                  the variant is broken, not bundled"
