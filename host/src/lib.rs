@@ -9,6 +9,7 @@ pub mod cli;
 pub mod data;
 pub mod embedder;
 pub mod eval;
+pub mod flash;
 pub mod onnx;
 pub mod quantize;
 pub mod stylist;

@@ -6,6 +6,7 @@ mod data;
 mod embedder;
 mod eval;
 mod export;
+mod flash;
 mod quantize;
 mod stylist;
 mod train;
@@ -34,6 +35,9 @@ pub enum Command {
     /// int8 and f16-weight variants of a trained embedder, measured (size, error, Recall@1,
     /// latency).
     Quantize(quantize::QuantizeArgs),
+    /// Copy a signed bundle into a directory (atomically) or onto a board over ssh, where
+    /// `capsule update apply` installs it.
+    Flash(flash::FlashArgs),
     /// Make a new ed25519 signing key for bundles.
     Keygen(bundle::KeygenArgs),
     /// Make an (unsigned) model bundle from a trained embedder run.
@@ -65,6 +69,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Eval(command) => eval::run(command),
         Command::Export(args) => export::run(args),
         Command::Quantize(args) => quantize::run(args),
+        Command::Flash(args) => flash::run(args),
         Command::Keygen(args) => bundle::run_keygen(args),
         Command::Bundle(args) => bundle::run_bundle(args),
         Command::Sign(args) => bundle::run_sign(args),
