@@ -9,7 +9,8 @@ use crate::embedder::evaluate::{KS, recall_at_k};
 use crate::embedder::{EmbedderError, TrainedEmbedder};
 use crate::onnx::embedder::BATCH_SYMBOL;
 use crate::onnx::quantize::{
-    QuantizeError, calibrate, calibration_targets, f16_weights, quantize_int8, weight_bytes,
+    Int8Options, QuantizeError, calibrate, calibration_targets, f16_weights, quantize_int8_with,
+    weight_bytes,
 };
 use crate::onnx::{ExportError, encode, export_embedder};
 use capsule_device::bundle::Precision;
@@ -120,6 +121,16 @@ pub fn make_variants(
     calibration: &[RgbImage],
     precisions: &[Precision],
 ) -> Result<Vec<Variant>, VariantError> {
+    make_variants_with(trained, calibration, precisions, Int8Options::default())
+}
+
+/// [`make_variants`] with explicit int8 choices.
+pub fn make_variants_with(
+    trained: &TrainedEmbedder,
+    calibration: &[RgbImage],
+    precisions: &[Precision],
+    int8: Int8Options,
+) -> Result<Vec<Variant>, VariantError> {
     let float = export_embedder(&trained.model, &trained.config.model)?;
     let mut variants = vec![Variant {
         precision: Precision::F32,
@@ -140,7 +151,7 @@ pub fn make_variants(
                     })
                     .collect();
                 let ranges = calibrate(&float, &batches, &calibration_targets(&float)?)?;
-                quantize_int8(&float, &ranges)?
+                quantize_int8_with(&float, &ranges, int8)?
             }
         };
         variants.push(Variant { precision, model });
@@ -282,6 +293,7 @@ pub struct QuantizeOptions {
     pub eval_limit: Option<usize>,
     /// Timed single-picture runs per variant.
     pub latency_runs: usize,
+    pub int8: Int8Options,
 }
 
 /// `capsule-host quantize`: writes the f32 export and every asked variant of the run at
@@ -308,7 +320,7 @@ pub fn quantize_run(
     );
     let spec = trained.spec().clone();
     let sample = calibration_pictures(&trained, None, calibration)?;
-    let variants = make_variants(&trained, &sample, precisions)?;
+    let variants = make_variants_with(&trained, &sample, precisions, options.int8)?;
 
     let golden = preprocess_all(&golden_pictures(crate::bundle::GOLDEN_PICTURES), &spec)?;
     let reference = trained.embed_preprocessed(&golden, crate::bundle::GOLDEN_PICTURES)?;

@@ -27,6 +27,10 @@ pub struct BenchArgs {
     /// Thread counts to time the bundle's embedders at.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub threads_list: Vec<usize>,
+    /// With --bundle: also time each embedder operator by operator at 1 thread (tract's
+    /// optimised plan; op names are tract's, e.g. `OptMatMul`, `Im2col`).
+    #[arg(long)]
+    pub profile: bool,
     /// Pictures to embed for the timing.
     #[arg(long, default_value_t = 30)]
     pub pictures: usize,
@@ -59,11 +63,19 @@ pub struct EmbedderTiming {
     pub frame: Timing,
 }
 
+/// Mean milliseconds per run of each operator kind of one model, slowest first.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    pub file: String,
+    pub ops: Vec<(String, f64)>,
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
     threads: usize,
     embed: Option<Timing>,
     embedders: Vec<EmbedderTiming>,
+    profiles: Vec<Profile>,
     identify: Vec<(usize, Timing)>,
 }
 
@@ -114,13 +126,47 @@ fn time_embedder(embedder: &mut Embedder, pictures: usize) -> Result<Timing> {
     Ok(timing(samples))
 }
 
-/// Every embedder of the bundle at `dir`, at each thread count.
-fn time_bundle(dir: &Path, threads: &[usize], pictures: usize) -> Result<Vec<EmbedderTiming>> {
+fn read_manifest(dir: &Path) -> Result<Manifest> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&manifest_path)
         .with_context(|| format!("cannot read {}", manifest_path.display()))?;
-    let manifest = Manifest::from_bytes(&bytes)
-        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    Manifest::from_bytes(&bytes).with_context(|| format!("reading {}", manifest_path.display()))
+}
+
+/// A deterministic preprocessed-looking input of `shape`.
+fn model_input(shape: &[usize]) -> Result<Tensor> {
+    let len = shape.iter().product();
+    Ok(Tensor::from_shape(shape, &unit_vectors(1, len, 3)[0])?)
+}
+
+/// Operator-by-operator times of every embedder of the bundle at `dir`, at 1 thread.
+fn profile_bundle(dir: &Path, runs: usize) -> Result<Vec<Profile>> {
+    let manifest = read_manifest(dir)?;
+    let shape = manifest.preprocessing.input_shape(1).to_vec();
+    let input = model_input(&shape)?;
+    let mut out = Vec::new();
+    for model in manifest
+        .models
+        .iter()
+        .filter(|m| m.role == ModelRole::Embedder)
+    {
+        let onnx = OnnxModel::load(
+            &dir.join(&model.file),
+            &[InputShape::Fixed(shape.clone())],
+            1,
+        )?;
+        onnx.run(tvec!(input.clone().into()))?; // warm-up
+        out.push(Profile {
+            file: model.file.clone(),
+            ops: onnx.profile(tvec!(input.clone().into()), runs)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Every embedder of the bundle at `dir`, at each thread count.
+fn time_bundle(dir: &Path, threads: &[usize], pictures: usize) -> Result<Vec<EmbedderTiming>> {
+    let manifest = read_manifest(dir)?;
     let mut out = Vec::new();
     for model in manifest
         .models
@@ -132,10 +178,7 @@ fn time_bundle(dir: &Path, threads: &[usize], pictures: usize) -> Result<Vec<Emb
             let mut embedder = Embedder::load(&path, &manifest.preprocessing, t.max(1))?;
             let shape = manifest.preprocessing.input_shape(1).to_vec();
             let onnx = OnnxModel::load(&path, &[InputShape::Fixed(shape.clone())], t.max(1))?;
-            let input = Tensor::from_shape(
-                &shape,
-                &unit_vectors(1, manifest.preprocessing.input_len(), 3)[0],
-            )?;
+            let input = model_input(&shape)?;
             onnx.run(tvec!(input.clone().into()))?; // warm-up
             let samples = (0..pictures.max(1))
                 .map(|_| {
@@ -170,6 +213,10 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
         Some(dir) => time_bundle(dir, &args.threads_list, args.pictures)?,
         None => Vec::new(),
     };
+    let profiles = match &args.bundle {
+        Some(dir) if args.profile => profile_bundle(dir, args.pictures)?,
+        _ => Vec::new(),
+    };
     let dim = 128;
     let queries = unit_vectors(50, dim, 7);
     let mut identify = Vec::new();
@@ -203,6 +250,7 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
         threads,
         embed,
         embedders,
+        profiles,
         identify,
     };
     if args.json {
@@ -224,6 +272,16 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
                 e.model.p90_ms,
                 e.frame.median_ms
             );
+        }
+        for p in &report.profiles {
+            let total: f64 = p.ops.iter().map(|(_, ms)| ms).sum();
+            println!("{} at 1 thread, {total:.3} ms per run by operator:", p.file);
+            for (op, ms) in &p.ops {
+                println!(
+                    "  {op:<28} {ms:>8.3} ms {:>5.1}%",
+                    100.0 * ms / total.max(1e-9)
+                );
+            }
         }
         for (size, t) in &report.identify {
             println!(

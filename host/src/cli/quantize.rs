@@ -1,6 +1,7 @@
 //! `capsule-host quantize`: int8 and f16-weight variants of a trained embedder, with what
 //! each costs in accuracy and buys in size and speed.
 
+use crate::onnx::quantize::Int8Options;
 use crate::quantize::{DEFAULT_CALIBRATION, QuantizeOptions, quantize_run};
 use anyhow::{Context, Result};
 use capsule_device::bundle::Precision;
@@ -43,6 +44,10 @@ pub struct QuantizeArgs {
     /// Timed single-picture runs per variant.
     #[arg(long, default_value_t = 30)]
     pub latency_runs: usize,
+    /// int8 activations symmetric (int8, zero point 0) instead of uint8 with a calibrated
+    /// zero point: less resolution, no zero-point corrections at run time.
+    #[arg(long)]
+    pub symmetric_activations: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -61,6 +66,9 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
         eval_data: args.data.clone(),
         eval_limit: args.eval_limit,
         latency_runs: args.latency_runs,
+        int8: Int8Options {
+            symmetric_activations: args.symmetric_activations,
+        },
     };
     let report = quantize_run(&args.run, &args.out, &options)
         .with_context(|| format!("quantizing {}", args.run.display()))?;

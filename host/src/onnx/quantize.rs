@@ -259,6 +259,16 @@ struct Int8Rewriter<'a> {
     ranges: &'a Ranges,
     /// Activation name → its quantized form.
     quantized: HashMap<String, Quantized>,
+    options: Int8Options,
+}
+
+/// Choices of the int8 rewrite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Int8Options {
+    /// int8 activations with zero point 0 (scale from max |x|) instead of uint8 with a
+    /// calibrated zero point: one bit less resolution for post-ReLU tensors, but no
+    /// zero-point corrections for the runtime to compute.
+    pub symmetric_activations: bool,
 }
 
 impl Int8Rewriter<'_> {
@@ -281,8 +291,23 @@ impl Int8Rewriter<'_> {
             && !self.source.output.iter().any(|o| o.name == tensor)
     }
 
-    fn scalar_u8(&mut self, name: &str, v: u8) -> String {
-        self.g.constant(name, &[], 1, DataType::Uint8, vec![v])
+    /// Scale and zero point of an activation seen in `[min, max]`, and the zero point as a
+    /// constant named `name` of the activation's element type.
+    fn activation_params(&mut self, name: &str, min: f32, max: f32) -> (f32, String) {
+        if self.options.symmetric_activations {
+            let m = min.abs().max(max.abs());
+            let scale = if m > 0.0 { m / 127.0 } else { 1.0 };
+            (
+                scale,
+                self.g.constant(name, &[], 1, DataType::Int8, vec![0]),
+            )
+        } else {
+            let (scale, zero) = uint8_params(min, max);
+            (
+                scale,
+                self.g.constant(name, &[], 1, DataType::Uint8, vec![zero]),
+            )
+        }
     }
 
     /// `QuantizeLinear(x)` to uint8 with the calibrated range of `x`, once per tensor.
@@ -291,11 +316,10 @@ impl Int8Rewriter<'_> {
             return Ok(q.clone());
         }
         let (min, max) = self.range(x)?;
-        let (scale, zero) = uint8_params(min, max);
+        let (scale, z) = self.activation_params(&format!("{x}.int8.act_zero_point"), min, max);
         let s = self
             .g
             .initializer(&format!("{x}.int8.act_scale"), &[], &[scale]);
-        let z = self.scalar_u8(&format!("{x}.int8.act_zero_point"), zero);
         let q = self.g.node(
             "QuantizeLinear",
             &format!("{x}.int8.act"),
@@ -370,11 +394,11 @@ impl Int8Rewriter<'_> {
         if self.only_relu_reads(at) {
             ymin = 0.0;
         }
-        let (y_scale, y_zero) = uint8_params(ymin, ymax);
+        let (y_scale, yz) =
+            self.activation_params(&format!("{at}.int8.out_zero_point"), ymin, ymax);
         let ys = self
             .g
             .initializer(&format!("{at}.int8.out_scale"), &[], &[y_scale]);
-        let yz = self.scalar_u8(&format!("{at}.int8.out_zero_point"), y_zero);
         let y = self.g.node(
             "QLinearConv",
             &format!("{at}.int8.conv"),
@@ -489,6 +513,15 @@ pub fn quantize_int8(
     model: &pb::ModelProto,
     ranges: &Ranges,
 ) -> Result<pb::ModelProto, QuantizeError> {
+    quantize_int8_with(model, ranges, Int8Options::default())
+}
+
+/// [`quantize_int8`] with explicit [`Int8Options`].
+pub fn quantize_int8_with(
+    model: &pb::ModelProto,
+    ranges: &Ranges,
+    options: Int8Options,
+) -> Result<pb::ModelProto, QuantizeError> {
     let source = graph(model)?;
     let plans: Vec<Plan> = source.node.iter().map(|n| plan(source, n)).collect();
     // Initializers still read by a node that stays float (or by nobody we rewrite) are kept.
@@ -505,6 +538,7 @@ pub fn quantize_int8(
         source,
         ranges,
         quantized: HashMap::new(),
+        options,
     };
     for info in &source.input {
         r.g.push_input(info.clone());
@@ -709,32 +743,37 @@ mod tests {
         // x, c1 out, relu out, c2 out, flat (Gemm input), fc out (MatMul input).
         assert_eq!(targets.len(), 6, "{targets:?}");
         let ranges = calibrate(&model, &[(shape.to_vec(), x.clone())], &targets).unwrap();
-        let int8 = quantize_int8(&model, &ranges).unwrap();
-        let ops: Vec<&str> = int8
-            .graph
-            .as_ref()
-            .unwrap()
-            .node
-            .iter()
-            .map(|n| n.op_type.as_str())
-            .collect();
-        assert!(
-            !ops.contains(&"Conv") && !ops.contains(&"Gemm") && !ops.contains(&"MatMul"),
-            "{ops:?}"
-        );
-        assert_eq!(ops.iter().filter(|o| **o == "QLinearConv").count(), 2);
-        assert_eq!(ops.iter().filter(|o| **o == "MatMulInteger").count(), 2);
-        let got = run(&int8, &shape, &x);
-        let err = max_err(&got, &expected);
-        assert!(
-            err < 0.05 * scale,
-            "int8 error {err} vs output scale {scale}"
-        );
-        assert!(
-            err > 0.0,
-            "int8 output identical to float: nothing was quantized"
-        );
-        assert!(weight_bytes(&int8) * 2 < weight_bytes(&model));
+        for symmetric_activations in [false, true] {
+            let options = Int8Options {
+                symmetric_activations,
+            };
+            let int8 = quantize_int8_with(&model, &ranges, options).unwrap();
+            let ops: Vec<&str> = int8
+                .graph
+                .as_ref()
+                .unwrap()
+                .node
+                .iter()
+                .map(|n| n.op_type.as_str())
+                .collect();
+            assert!(
+                !ops.contains(&"Conv") && !ops.contains(&"Gemm") && !ops.contains(&"MatMul"),
+                "{ops:?}"
+            );
+            assert_eq!(ops.iter().filter(|o| **o == "QLinearConv").count(), 2);
+            assert_eq!(ops.iter().filter(|o| **o == "MatMulInteger").count(), 2);
+            let got = run(&int8, &shape, &x);
+            let err = max_err(&got, &expected);
+            assert!(
+                err < 0.05 * scale,
+                "{options:?}: int8 error {err} vs output scale {scale}"
+            );
+            assert!(
+                err > 0.0,
+                "int8 output identical to float: nothing was quantized"
+            );
+            assert!(weight_bytes(&int8) * 2 < weight_bytes(&model));
+        }
 
         let f16 = f16_weights(&model).unwrap();
         let err = max_err(&run(&f16, &shape, &x), &expected);
