@@ -34,6 +34,7 @@ pub enum Command {
     Export(export::ExportArgs),
     /// int8 and f16-weight variants of a trained embedder, measured (size, error, Recall@1,
     /// latency).
+    #[command(long_about = quantize::LONG_ABOUT)]
     Quantize(quantize::QuantizeArgs),
     /// Copy a signed bundle into a directory (atomically) or onto a board over ssh, where
     /// `capsule update apply` installs it.

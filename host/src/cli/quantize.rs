@@ -8,10 +8,8 @@ use capsule_device::bundle::Precision;
 use clap::Args;
 use std::path::PathBuf;
 
-/// `quantize`.
-#[derive(Args, Debug)]
-#[command(
-    long_about = "Writes the run's float export and its int8 and f16-weight variants \
+/// What `quantize --help` says about the method.
+pub const LONG_ABOUT: &str = "Writes the run's float export and its int8 and f16-weight variants \
 as ONNX files into --out, then measures each in tract: file and weight bytes, max error \
 against burn on the golden batch, Recall@1 on the held-out set and latency at 1 thread. \
 The report goes to OUT/quantize-report.json.\n\n\
@@ -20,8 +18,13 @@ with constant weights QuantizeLinear → MatMulInteger → rescale: int8 weights
 scale per output channel; uint8 activations whose ranges are calibrated on --calibration \
 pictures spread over the run's training set. Works on the exported graph (not on burn), so \
 the same rewrite serves any model we export.\n\n\
-f16: weights stored as f16 with a Cast to f32 after each; computes in f32."
-)]
+f16: weights stored as f16 with a Cast to f32 after each; computes in f32.\n\n\
+Measured on the 2-core x86 build machine (AVX2, no VNNI; docs/results.md): int8 weights 3.66x \
+smaller, Recall@1 -0.49 points, but 4-8x slower than f32 in tract, so int8 buys size there; \
+each board profile picks its precision by measuring on the board (`capsule bench --bundle`).";
+
+/// `quantize`.
+#[derive(Args, Debug)]
 pub struct QuantizeArgs {
     /// Run directory of a trained embedder (its last complete epoch).
     #[arg(long)]
