@@ -3,6 +3,7 @@
 
 pub mod manifest;
 pub mod npy;
+pub mod select;
 pub mod signature;
 pub mod slots;
 pub mod verify;
@@ -13,5 +14,6 @@ pub use manifest::{
     TrainingInfo,
 };
 pub use npy::{NpyArray, NpyError};
+pub use select::{Selection, select_model};
 pub use signature::SignatureError;
 pub use verify::{BundleError, VerifiedBundle, sha256_hex, verify_signed};

@@ -3,20 +3,34 @@
 
 use super::Session;
 use super::identify::load_embedder;
+use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision};
+use crate::engine::{Embedder, InputShape, OnnxModel};
 use crate::garment::GarmentType;
 use crate::identify::EmbeddingIndex;
 use crate::wardrobe::{Garment, GarmentId, GarmentStatus};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
+use tract_onnx::prelude::{Tensor, tvec};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Embedder ONNX file to time (skipped when left out).
     #[arg(long)]
     pub embedder: Option<PathBuf>,
+    /// Bundle directory: time every embedder it lists (f32, int8, f16) at each of
+    /// `--threads-list`, on the bundle's preprocessing.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// Thread counts to time the bundle's embedders at.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    pub threads_list: Vec<usize>,
+    /// With --bundle: also time each embedder operator by operator at 1 thread (tract's
+    /// optimised plan; op names are tract's, e.g. `OptMatMul`, `Im2col`).
+    #[arg(long)]
+    pub profile: bool,
     /// Pictures to embed for the timing.
     #[arg(long, default_value_t = 30)]
     pub pictures: usize,
@@ -35,10 +49,33 @@ pub struct Timing {
     pub p90_ms: f64,
 }
 
+/// One bundle embedder at one thread count.
+#[derive(Debug, Serialize)]
+pub struct EmbedderTiming {
+    pub file: String,
+    pub precision: Precision,
+    pub threads: usize,
+    /// Model input, e.g. `[1, 3, 64, 64]`: the same shape onnxruntime is timed on.
+    pub input_shape: Vec<usize>,
+    /// The model alone, on an already preprocessed picture (what onnxruntime is compared on).
+    pub model: Timing,
+    /// A whole 640×480 frame: preprocessing, model, normalisation.
+    pub frame: Timing,
+}
+
+/// Mean milliseconds per run of each operator kind of one model, slowest first.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    pub file: String,
+    pub ops: Vec<(String, f64)>,
+}
+
 #[derive(Debug, Serialize)]
 struct Report {
     threads: usize,
     embed: Option<Timing>,
+    embedders: Vec<EmbedderTiming>,
+    profiles: Vec<Profile>,
     identify: Vec<(usize, Timing)>,
 }
 
@@ -74,24 +111,111 @@ fn unit_vectors(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// Median and p90 of embedding one 640×480 frame, `pictures` times after a warm-up.
+fn time_embedder(embedder: &mut Embedder, pictures: usize) -> Result<Timing> {
+    let picture = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    embedder.embed(&picture)?; // warm-up
+    let mut samples = Vec::with_capacity(pictures);
+    for _ in 0..pictures.max(1) {
+        let start = Instant::now();
+        embedder.embed(&picture)?;
+        samples.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(timing(samples))
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let bytes = std::fs::read(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    Manifest::from_bytes(&bytes).with_context(|| format!("reading {}", manifest_path.display()))
+}
+
+/// A deterministic preprocessed-looking input of `shape`.
+fn model_input(shape: &[usize]) -> Result<Tensor> {
+    let len = shape.iter().product();
+    Tensor::from_shape(shape, &unit_vectors(1, len, 3)[0])
+}
+
+/// Operator-by-operator times of every embedder of the bundle at `dir`, at 1 thread.
+fn profile_bundle(dir: &Path, runs: usize) -> Result<Vec<Profile>> {
+    let manifest = read_manifest(dir)?;
+    let shape = manifest.preprocessing.input_shape(1).to_vec();
+    let input = model_input(&shape)?;
+    let mut out = Vec::new();
+    for model in manifest
+        .models
+        .iter()
+        .filter(|m| m.role == ModelRole::Embedder)
+    {
+        let onnx = OnnxModel::load(
+            &dir.join(&model.file),
+            &[InputShape::Fixed(shape.clone())],
+            1,
+        )?;
+        onnx.run(tvec!(input.clone().into()))?; // warm-up
+        out.push(Profile {
+            file: model.file.clone(),
+            ops: onnx.profile(tvec!(input.clone().into()), runs)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Every embedder of the bundle at `dir`, at each thread count.
+fn time_bundle(dir: &Path, threads: &[usize], pictures: usize) -> Result<Vec<EmbedderTiming>> {
+    let manifest = read_manifest(dir)?;
+    let mut out = Vec::new();
+    for model in manifest
+        .models
+        .iter()
+        .filter(|m| m.role == ModelRole::Embedder)
+    {
+        for &t in threads {
+            let path = dir.join(&model.file);
+            let mut embedder = Embedder::load(&path, &manifest.preprocessing, t.max(1))?;
+            let shape = manifest.preprocessing.input_shape(1).to_vec();
+            let onnx = OnnxModel::load(&path, &[InputShape::Fixed(shape.clone())], t.max(1))?;
+            let input = model_input(&shape)?;
+            onnx.run(tvec!(input.clone().into()))?; // warm-up
+            let samples = (0..pictures.max(1))
+                .map(|_| {
+                    let start = Instant::now();
+                    onnx.run(tvec!(input.clone().into()))?;
+                    Ok(start.elapsed().as_secs_f64() * 1e3)
+                })
+                .collect::<Result<Vec<f64>>>()?;
+            out.push(EmbedderTiming {
+                file: model.file.clone(),
+                precision: model.precision,
+                threads: t.max(1),
+                input_shape: shape,
+                model: timing(samples),
+                frame: time_embedder(&mut embedder, pictures)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let threads = session.threads();
     let embed = match &args.embedder {
         Some(path) => {
             let (mut embedder, _) = load_embedder(path, threads)?;
-            let picture = image::RgbImage::from_fn(640, 480, |x, y| {
-                image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
-            });
-            embedder.embed(&picture)?; // warm-up
-            let mut samples = Vec::with_capacity(args.pictures);
-            for _ in 0..args.pictures.max(1) {
-                let start = Instant::now();
-                embedder.embed(&picture)?;
-                samples.push(start.elapsed().as_secs_f64() * 1e3);
-            }
-            Some(timing(samples))
+            Some(time_embedder(&mut embedder, args.pictures)?)
         }
         None => None,
+    };
+    let embedders = match &args.bundle {
+        Some(dir) => time_bundle(dir, &args.threads_list, args.pictures)?,
+        None => Vec::new(),
+    };
+    let profiles = match &args.bundle {
+        Some(dir) if args.profile => profile_bundle(dir, args.pictures)?,
+        _ => Vec::new(),
     };
     let dim = 128;
     let queries = unit_vectors(50, dim, 7);
@@ -125,6 +249,8 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let report = Report {
         threads,
         embed,
+        embedders,
+        profiles,
         identify,
     };
     if args.json {
@@ -135,6 +261,27 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
                 "embed (640x480 frame, {threads} threads): median {:.2} ms, p90 {:.2} ms",
                 t.median_ms, t.p90_ms
             );
+        }
+        for e in &report.embedders {
+            println!(
+                "{} ({:?}, {} threads): model median {:.2} ms (p90 {:.2}); whole frame median {:.2} ms",
+                e.file,
+                e.precision,
+                e.threads,
+                e.model.median_ms,
+                e.model.p90_ms,
+                e.frame.median_ms
+            );
+        }
+        for p in &report.profiles {
+            let total: f64 = p.ops.iter().map(|(_, ms)| ms).sum();
+            println!("{} at 1 thread, {total:.3} ms per run by operator:", p.file);
+            for (op, ms) in &p.ops {
+                println!(
+                    "  {op:<28} {ms:>8.3} ms {:>5.1}%",
+                    100.0 * ms / total.max(1e-9)
+                );
+            }
         }
         for (size, t) in &report.identify {
             println!(

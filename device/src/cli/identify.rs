@@ -1,7 +1,7 @@
 //! `capsule identify IMG`
 
 use super::{Session, read_picture};
-use crate::bundle::{MANIFEST_FILE, Manifest};
+use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision, select_model};
 use crate::camera::garment_region;
 use crate::engine::Embedder;
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, THRESHOLD_METRIC};
@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 pub struct IdentifyArgs {
     /// Picture of the garment (PNG or JPEG).
     pub image: PathBuf,
-    /// Embedder ONNX file (default: the active bundle's). Its preprocessing and threshold
-    /// come from a `manifest.json` beside it when there is one.
+    /// Embedder ONNX file, or a bundle directory (its embedder of the board's precision is
+    /// used); default: the active bundle's. Preprocessing and threshold come from the
+    /// bundle's `manifest.json`.
     #[arg(long)]
     pub embedder: Option<PathBuf>,
     /// How many garments to list.
@@ -33,13 +34,44 @@ pub struct IdentifyArgs {
 
 /// The embedder at `path` with the preprocessing and threshold of the bundle it sits in.
 pub(crate) fn load_embedder(path: &Path, threads: usize) -> Result<(Embedder, Option<f32>)> {
-    let manifest_path = path.parent().unwrap_or(Path::new(".")).join(MANIFEST_FILE);
-    let manifest = match std::fs::read(&manifest_path) {
-        Ok(bytes) => Some(
-            Manifest::from_bytes(&bytes)
-                .with_context(|| format!("reading {}", manifest_path.display()))?,
-        ),
-        Err(_) => None,
+    load_embedder_for(path, threads, Precision::F32)
+}
+
+/// Like [`load_embedder`], and `path` may also be a bundle directory: its embedder of
+/// `precision` is loaded, or its f32 one with a note on stderr when it has none.
+pub(crate) fn load_embedder_for(
+    path: &Path,
+    threads: usize,
+    precision: Precision,
+) -> Result<(Embedder, Option<f32>)> {
+    let read_manifest = |manifest_path: &Path| -> Result<Option<Manifest>> {
+        match std::fs::read(manifest_path) {
+            Ok(bytes) => {
+                Ok(Some(Manifest::from_bytes(&bytes).with_context(|| {
+                    format!("reading {}", manifest_path.display())
+                })?))
+            }
+            Err(_) => Ok(None),
+        }
+    };
+    let (model_path, manifest) = if path.is_dir() {
+        let manifest_path = path.join(MANIFEST_FILE);
+        let manifest = read_manifest(&manifest_path)?.with_context(|| {
+            format!(
+                "{} is a directory but not a bundle: cannot read {}",
+                path.display(),
+                manifest_path.display()
+            )
+        })?;
+        let chosen = select_model(&manifest, ModelRole::Embedder, precision)
+            .with_context(|| format!("bundle {} has no embedder model", path.display()))?;
+        if let Some(note) = &chosen.note {
+            eprintln!("note: {note}");
+        }
+        (path.join(&chosen.model.file), Some(manifest))
+    } else {
+        let beside = path.parent().unwrap_or(Path::new(".")).join(MANIFEST_FILE);
+        (path.to_path_buf(), read_manifest(&beside)?)
     };
     let spec = manifest
         .as_ref()
@@ -48,13 +80,14 @@ pub(crate) fn load_embedder(path: &Path, threads: usize) -> Result<(Embedder, Op
         .as_ref()
         .and_then(|m| m.metrics.get(THRESHOLD_METRIC))
         .map(|&t| t as f32);
-    Ok((Embedder::load(path, &spec, threads)?, threshold))
+    Ok((Embedder::load(&model_path, &spec, threads)?, threshold))
 }
 
 pub fn run(session: &Session, args: IdentifyArgs) -> Result<()> {
     let picture = read_picture(&args.image)?;
     let path = super::models::embedder_path(session, args.embedder.as_deref())?;
-    let (mut embedder, calibrated) = load_embedder(&path, session.threads())?;
+    let (mut embedder, calibrated) =
+        load_embedder_for(&path, session.threads(), session.precision())?;
     let embedding = embedder.embed(&garment_region(&picture, [0.0, 0.0, 1.0, 1.0]))?;
     let store = WardrobeStore::open(&session.data_dir)?;
     let (index, skipped) = EmbeddingIndex::build(&store.garments()?);

@@ -148,6 +148,13 @@ impl Session {
     pub fn threads(&self) -> usize {
         self.board.as_ref().map_or(1, |b| b.threads)
     }
+
+    /// Embedder precision: the board's, else f32.
+    pub fn precision(&self) -> crate::bundle::Precision {
+        self.board
+            .as_ref()
+            .map_or(crate::bundle::Precision::F32, |b| b.precision)
+    }
 }
 
 /// Reads a picture file, naming it on failure.

@@ -1,9 +1,10 @@
 //! Which models a command uses: the bundle named with `--bundle`, else the active slot's.
 
 use super::Session;
+use crate::bundle::select::select_model;
 use crate::bundle::slots::Slots;
 use crate::bundle::verify::verify_unsigned_parts;
-use crate::bundle::{MANIFEST_FILE, ModelRole, Precision, VerifiedBundle};
+use crate::bundle::{MANIFEST_FILE, ModelRole, VerifiedBundle};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -28,21 +29,12 @@ pub(crate) fn bundle(session: &Session, explicit: Option<&Path>) -> Result<Verif
 
 /// The embedder file of `bundle` in the board's precision, else its f32 one.
 pub(crate) fn embedder_file(session: &Session, bundle: &VerifiedBundle) -> Result<PathBuf> {
-    let manifest = &bundle.manifest;
-    let wanted = session
-        .board
-        .as_ref()
-        .map_or(Precision::F32, |b| b.precision);
-    let model = manifest
-        .model(ModelRole::Embedder, wanted)
-        .or_else(|| {
-            if wanted != Precision::F32 {
-                eprintln!("note: the bundle has no {wanted:?} embedder; using its f32 one");
-            }
-            manifest.model(ModelRole::Embedder, Precision::F32)
-        })
+    let chosen = select_model(&bundle.manifest, ModelRole::Embedder, session.precision())
         .with_context(|| format!("bundle {} has no embedder", bundle.dir.display()))?;
-    Ok(bundle.dir.join(&model.file))
+    if let Some(note) = &chosen.note {
+        eprintln!("note: {note}");
+    }
+    Ok(bundle.dir.join(&chosen.model.file))
 }
 
 /// `--embedder FILE`, else the embedder of the active bundle.

@@ -1,7 +1,7 @@
 //! `capsule run`: the frame loop on a camera, a recording or a slideshow.
 
 use super::Session;
-use super::identify::load_embedder;
+use super::identify::load_embedder_for;
 use crate::board::DisplayKind;
 use crate::camera::{FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat};
 use crate::display::Framebuffer;
@@ -127,7 +127,8 @@ fn open_display(session: &Session, args: &RunArgs) -> Result<Box<dyn ScreenSink>
 
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     let path = super::models::embedder_path(session, args.embedder.as_deref())?;
-    let (mut embedder, calibrated) = load_embedder(&path, session.threads())?;
+    let (mut embedder, calibrated) =
+        load_embedder_for(&path, session.threads(), session.precision())?;
     // The store is read once and closed, so `capsule wardrobe` works while this runs.
     let garments = WardrobeStore::open(&session.data_dir)?.garments()?;
     let (index, skipped) = EmbeddingIndex::build(&garments);

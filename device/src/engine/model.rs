@@ -122,6 +122,45 @@ impl OnnxModel {
         Ok((view.shape().to_vec(), view.iter().copied().collect()))
     }
 
+    /// Where one run's time goes: mean milliseconds per run for each kind of operator in
+    /// the optimised plan (e.g. `Conv`, `OptMatMul`, `Im2col`), over `runs` runs on `inputs`,
+    /// slowest first.
+    pub fn profile(
+        &self,
+        inputs: TVec<TValue>,
+        runs: usize,
+    ) -> Result<Vec<(String, f64)>, EngineError> {
+        let mut totals: std::collections::HashMap<String, f64> = Default::default();
+        let runs = runs.max(1);
+        for _ in 0..runs {
+            let mut state = tract_onnx::tract_core::plan::SimpleState::new(&self.plan)
+                .map_err(|e| self.run_error(e))?;
+            multithread_tract_scope(self.executor.clone(), || {
+                state.run_plan_with_eval(inputs.clone(), |ctx, op_state, node, input| {
+                    let start = std::time::Instant::now();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
+                    *totals.entry(node.op().name().to_string()).or_default() +=
+                        start.elapsed().as_secs_f64() * 1e3;
+                    out
+                })
+            })
+            .map_err(|e| self.run_error(e))?;
+        }
+        let mut by_op: Vec<(String, f64)> = totals
+            .into_iter()
+            .map(|(op, ms)| (op, ms / runs as f64))
+            .collect();
+        by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(by_op)
+    }
+
+    fn run_error(&self, e: impl std::fmt::Display) -> EngineError {
+        EngineError::Run {
+            path: self.path.clone(),
+            message: format!("{e:#}"),
+        }
+    }
+
     fn output_error(&self, problem: &str) -> EngineError {
         EngineError::Output {
             path: self.path.clone(),

@@ -2,6 +2,7 @@
 //! bundle contract in `capsule_device::bundle` (the device half verifies and installs).
 
 pub mod stylist;
+pub mod variants;
 
 use crate::embedder::data::{DataSource, EvalSet, load_eval};
 use crate::embedder::{EmbedderError, EpochMetrics, TrainedEmbedder};

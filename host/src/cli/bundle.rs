@@ -1,5 +1,6 @@
 //! `capsule-host keygen`, `bundle` and `sign`.
 
+use crate::bundle::variants::add_embedder_variants;
 use crate::bundle::{BundleOptions, keygen, make_bundle, public_path, sign_bundle};
 use anyhow::{Context, Result};
 use capsule_device::bundle::signature::public_key_hex;
@@ -34,6 +35,14 @@ pub struct BundleArgs {
     /// stylist features --embedder RUN`); without it the bundle only identifies garments.
     #[arg(long)]
     pub stylist_run: Option<PathBuf>,
+    /// Extra embedder precisions to include beside f32 (e.g. `int8,f16`); a board runs the
+    /// one its profile's `precision` names. See `capsule-host quantize --help`.
+    #[arg(long, value_delimiter = ',', value_parser = super::quantize::parse_precision)]
+    pub precisions: Vec<capsule_device::bundle::Precision>,
+    /// Data (in the run's format) whose training pictures calibrate the int8 activations
+    /// (default: the run's own training data).
+    #[arg(long)]
+    pub calibrate_from: Option<PathBuf>,
 }
 
 /// `sign`.
@@ -71,6 +80,24 @@ pub fn run_bundle(args: BundleArgs) -> Result<()> {
         },
     )
     .with_context(|| format!("bundling {}", args.embedder_run.display()))?;
+    let manifest = if args.precisions.is_empty() {
+        manifest
+    } else {
+        add_embedder_variants(
+            &args.out,
+            &args.embedder_run,
+            &args.precisions,
+            args.calibrate_from.as_deref(),
+            crate::quantize::DEFAULT_CALIBRATION,
+        )
+        .with_context(|| {
+            format!(
+                "adding {:?} embedders to {}",
+                args.precisions,
+                args.out.display()
+            )
+        })?
+    };
     println!(
         "bundle {} in {} ({} model(s), metrics {:?}); sign it with `capsule-host sign --bundle {} --key KEYFILE`",
         manifest.bundle_version,

@@ -6,7 +6,9 @@ mod data;
 mod embedder;
 mod eval;
 mod export;
+mod flash;
 mod pipeline;
+mod quantize;
 mod stylist;
 mod train;
 
@@ -31,6 +33,13 @@ pub enum Command {
     Eval(eval::EvalCommand),
     /// Write a trained embedder run as an ONNX file (batch norms folded, batch symbolic).
     Export(export::ExportArgs),
+    /// int8 and f16-weight variants of a trained embedder, measured (size, error, Recall@1,
+    /// latency).
+    #[command(long_about = quantize::LONG_ABOUT)]
+    Quantize(quantize::QuantizeArgs),
+    /// Copy a signed bundle into a directory (atomically) or onto a board over ssh, where
+    /// `capsule update apply` installs it.
+    Flash(flash::FlashArgs),
     /// Make a new ed25519 signing key for bundles.
     Keygen(bundle::KeygenArgs),
     /// Make an (unsigned) model bundle from a trained embedder run.
@@ -64,6 +73,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Data(command) => data::run(command),
         Command::Eval(command) => eval::run(command),
         Command::Export(args) => export::run(args),
+        Command::Quantize(args) => quantize::run(args),
+        Command::Flash(args) => flash::run(args),
         Command::Keygen(args) => bundle::run_keygen(args),
         Command::Bundle(args) => bundle::run_bundle(args),
         Command::Sign(args) => bundle::run_sign(args),

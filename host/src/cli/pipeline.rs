@@ -240,6 +240,8 @@ pub fn run(args: PipelineArgs) -> Result<()> {
             &path(&stylist),
             "--threshold-from",
             &path(&data.join("inshop")),
+            "--precisions",
+            "int8,f16",
             "--version",
             &args.version.to_string(),
             "--out",

@@ -113,7 +113,9 @@ impl GraphBuilder {
         )
     }
 
-    fn constant(
+    /// A constant of any element type from its little-endian bytes (`count` elements).
+    /// Returns its name.
+    pub fn constant(
         &mut self,
         name: &str,
         shape: &[usize],
@@ -185,6 +187,42 @@ impl GraphBuilder {
             attribute: attrs.into_iter().map(|(n, a)| attribute(n, a)).collect(),
             ..Default::default()
         });
+    }
+
+    /// Copies a node from another graph as it is, with the same checks as [`Self::node`].
+    pub fn push_node(&mut self, node: pb::NodeProto) {
+        let inputs: Vec<&str> = node.input.iter().map(String::as_str).collect();
+        let outputs: Vec<&str> = node.output.iter().map(String::as_str).collect();
+        let start = self.nodes.len();
+        self.node_with_outputs(&node.op_type, &node.name, &inputs, &outputs, vec![]);
+        self.nodes[start].attribute = node.attribute;
+        self.nodes[start].domain = node.domain;
+    }
+
+    /// The node appended last, to set what the typed helpers cannot (e.g. attributes copied
+    /// from another graph).
+    pub fn last_node_mut(&mut self) -> Option<&mut pb::NodeProto> {
+        self.nodes.last_mut()
+    }
+
+    /// Copies an initializer from another graph as it is.
+    pub fn push_initializer(&mut self, tensor: pb::TensorProto) {
+        self.define(&tensor.name);
+        self.initializers.push(tensor);
+    }
+
+    /// Copies a graph input declaration from another graph.
+    pub fn push_input(&mut self, info: pb::ValueInfoProto) {
+        self.define(&info.name);
+        self.inputs.push(info);
+    }
+
+    /// Copies a graph output declaration from another graph (its producer must exist).
+    pub fn push_output(&mut self, info: pb::ValueInfoProto) {
+        if !self.defined.contains(&info.name) && self.error.is_none() {
+            self.error = Some(OnnxError::UndefinedOutput(info.name.clone()));
+        }
+        self.outputs.push(info);
     }
 
     /// The finished model, or the first mistake made while building it.

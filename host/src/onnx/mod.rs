@@ -4,6 +4,7 @@
 pub mod builder;
 pub mod embedder;
 pub mod emit;
+pub mod quantize;
 pub mod stylist;
 
 pub use builder::{Attr, GraphBuilder, OPSET, OnnxError, encode};
