@@ -1,7 +1,7 @@
 //! Where frames come from: the `FrameSource` seam between the camera hardware and the rest.
 
 pub use super::decode::StreamFormat;
-use super::decode::{DecodeError, decode_frame, decode_mjpeg};
+use super::decode::{DecodeError, decode_frame, decode_mjpeg, decode_yuyv};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
@@ -239,6 +239,16 @@ const MAX_MJPEG_FRAME: usize = 8 << 20;
 
 impl RecordedStream {
     pub fn open(path: &Path, format: StreamFormat) -> Result<Self, CameraError> {
+        // The frame buffer is allocated from the claimed size: check it before trusting it.
+        if let StreamFormat::Yuyv { width, height } = format
+            && let Err(error) = decode_yuyv(&[], width, height)
+            && !matches!(error, DecodeError::ShortYuyv { .. })
+        {
+            return Err(CameraError::Invalid {
+                path: path.to_path_buf(),
+                problem: error.to_string(),
+            });
+        }
         let file = std::fs::File::open(path).map_err(|source| CameraError::Io {
             path: path.to_path_buf(),
             source,
