@@ -8,9 +8,12 @@
 mod common;
 
 use capsule_device::bundle::signature::sign_manifest;
+use capsule_device::bundle::slots::{ApplyOptions, Slots};
 use capsule_device::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
 use capsule_device::camera::decode::encode_yuyv;
-use capsule_device::fuzz_targets::{TARGETS, encode_bundle_input, fuzz_signing_key};
+use capsule_device::fuzz_targets::{
+    TARGETS, decode_bundle_input, encode_bundle_input, fuzz_signing_key,
+};
 use std::path::{Path, PathBuf};
 
 fn fuzz_dir() -> PathBuf {
@@ -40,6 +43,34 @@ fn every_target_replays_its_corpus_seeds_and_regressions() {
             assert!(result.is_ok(), "{name}: {} panicked", file.display());
         }
     }
+}
+
+/// The update seeds start the fuzzer deep: the signed one installs; the escaping one is
+/// refused at the path check, after its (re-made) signature verified.
+#[test]
+fn update_seeds_reach_past_the_signature() {
+    let seeds = fuzz_dir().join("seeds/update_apply");
+    let install = |seed: &str| {
+        let (flags, files) = decode_bundle_input(&std::fs::read(seeds.join(seed)).unwrap());
+        let tmp = tempfile::tempdir().unwrap();
+        let bundle = tmp.path().join("bundle");
+        let key = fuzz_signing_key();
+        common::write_files(&bundle, &files, (flags & 1 == 1).then_some(&key));
+        Slots::new(&tmp.path().join("data"))
+            .apply(
+                &bundle,
+                &ApplyOptions {
+                    trusted: vec![key.verifying_key()],
+                    allow_downgrade: false,
+                    threads: 1,
+                },
+            )
+            .map(|a| a.bundle_version)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(install("signed-bundle"), Ok(3));
+    let escaping = install("escaping-path").unwrap_err();
+    assert!(escaping.contains("must be a plain path"), "{escaping}");
 }
 
 /// Writes the seed inputs: real bundles, frames, models, Polyvore sets and board profiles,

@@ -92,17 +92,16 @@ pub fn bundle_files(version: u64) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Writes `files` under `dir`, signing the manifest with `key` when given.
+/// Writes `files` under `dir`, then (re)signs the manifest with `key` when given.
 pub fn write_files(dir: &Path, files: &[(&str, Vec<u8>)], key: Option<&SigningKey>) {
     for (name, bytes) in files {
         let path = dir.join(name);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, bytes).unwrap();
-        if *name == MANIFEST_FILE
-            && let Some(key) = key
-        {
-            std::fs::write(dir.join(SIGNATURE_FILE), sign_manifest(bytes, key)).unwrap();
-        }
+    }
+    if let Some(key) = key {
+        let manifest = std::fs::read(dir.join(MANIFEST_FILE)).unwrap();
+        std::fs::write(dir.join(SIGNATURE_FILE), sign_manifest(&manifest, key)).unwrap();
     }
 }
 
