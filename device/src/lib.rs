@@ -13,6 +13,7 @@ pub mod display;
 pub mod engine;
 pub mod formats;
 pub mod fsutil;
+pub mod fuzz_targets;
 pub mod garment;
 pub mod identify;
 pub mod preprocess;

@@ -152,6 +152,20 @@ impl Slots {
         Ok(())
     }
 
+    /// The bundle version `slot`'s manifest names, without checking its other files.
+    fn installed_version(&self, slot: Slot) -> Result<u64, UpdateError> {
+        let path = self.dir(slot).join(MANIFEST_FILE);
+        let bytes = std::fs::read(&path).map_err(io(&path, "read"))?;
+        Manifest::from_bytes(&bytes)
+            .map(|m| m.bundle_version)
+            .map_err(|e| UpdateError::Pointer {
+                path,
+                problem: format!(
+                    "the active slot's manifest is unreadable ({e}); pass --allow-downgrade to replace it"
+                ),
+            })
+    }
+
     fn intact(&self, slot: Slot) -> Result<VerifiedBundle, UpdateError> {
         let dir = self.dir(slot);
         let bytes =
@@ -165,8 +179,15 @@ impl Slots {
     pub fn apply(&self, bundle: &Path, options: &ApplyOptions) -> Result<Applied, UpdateError> {
         let source = verify_signed(bundle, &options.trusted)?;
         let active = self.active()?;
+        // The active slot's version is read from its manifest alone (verified when it was
+        // installed): a slot whose model file has since vanished or rotted must not block
+        // the update that repairs it, yet still counts for downgrade protection.
         let previous = match active {
-            Some(slot) => Some((slot, self.intact(slot)?.manifest.bundle_version)),
+            Some(slot) => match self.installed_version(slot) {
+                Ok(version) => Some((slot, version)),
+                Err(_) if options.allow_downgrade => None,
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let new = source.manifest.bundle_version;

@@ -1,7 +1,7 @@
 //! Where frames come from: the `FrameSource` seam between the camera hardware and the rest.
 
 pub use super::decode::StreamFormat;
-use super::decode::{DecodeError, decode_frame, decode_mjpeg};
+use super::decode::{DecodeError, decode_frame, decode_mjpeg, decode_yuyv};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
@@ -227,6 +227,10 @@ pub struct RecordedStream {
     sequence: u64,
     pending: Vec<u8>,
     done: bool,
+    /// Start again at the end of the file (soak runs of any length from a short recording).
+    looping: bool,
+    /// Bytes read since the file was last (re)started; a loop over an empty file ends.
+    read_this_pass: u64,
 }
 
 /// Largest MJPEG frame accepted in a recording (bytes); a stream without end markers
@@ -235,6 +239,16 @@ const MAX_MJPEG_FRAME: usize = 8 << 20;
 
 impl RecordedStream {
     pub fn open(path: &Path, format: StreamFormat) -> Result<Self, CameraError> {
+        // The frame buffer is allocated from the claimed size: check it before trusting it.
+        if let StreamFormat::Yuyv { width, height } = format
+            && let Err(error) = decode_yuyv(&[], width, height)
+            && !matches!(error, DecodeError::ShortYuyv { .. })
+        {
+            return Err(CameraError::Invalid {
+                path: path.to_path_buf(),
+                problem: error.to_string(),
+            });
+        }
         let file = std::fs::File::open(path).map_err(|source| CameraError::Io {
             path: path.to_path_buf(),
             source,
@@ -246,14 +260,40 @@ impl RecordedStream {
             sequence: 0,
             pending: Vec::new(),
             done: false,
+            looping: false,
+            read_this_pass: 0,
         })
+    }
+
+    /// Replays the recording from the start whenever it ends.
+    pub fn looping(mut self, looping: bool) -> Self {
+        self.looping = looping;
+        self
+    }
+
+    /// At the end of the file: when looping (and the file is not empty) seek back to its
+    /// start and return true.
+    fn rewind(&mut self) -> Result<bool, CameraError> {
+        use std::io::Seek;
+        if !self.looping || self.read_this_pass == 0 {
+            return Ok(false);
+        }
+        self.reader
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(|source| CameraError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.read_this_pass = 0;
+        Ok(true)
     }
 
     /// Next raw frame buffer, or `None` at the end of the file.
     fn next_buffer(&mut self) -> Result<Option<Vec<u8>>, CameraError> {
         use std::io::Read;
-        let io = |source| CameraError::Io {
-            path: self.path.clone(),
+        let path = self.path.clone();
+        let io = move |source| CameraError::Io {
+            path: path.clone(),
             source,
         };
         match self.format {
@@ -261,8 +301,12 @@ impl RecordedStream {
                 let mut buffer = vec![0u8; width as usize * height as usize * 2];
                 let mut filled = 0;
                 while filled < buffer.len() {
-                    let n = self.reader.read(&mut buffer[filled..]).map_err(io)?;
+                    let n = self.reader.read(&mut buffer[filled..]).map_err(&io)?;
+                    self.read_this_pass += n as u64;
                     if n == 0 {
+                        if filled == 0 && self.rewind()? {
+                            continue;
+                        }
                         break;
                     }
                     filled += n;
@@ -293,8 +337,9 @@ impl RecordedStream {
                     });
                 }
                 let mut chunk = [0u8; 64 * 1024];
-                let n = self.reader.read(&mut chunk).map_err(io)?;
-                if n == 0 {
+                let n = self.reader.read(&mut chunk).map_err(&io)?;
+                self.read_this_pass += n as u64;
+                if n == 0 && !self.rewind()? {
                     self.done = true;
                 }
                 self.pending.extend_from_slice(&chunk[..n]);

@@ -5,12 +5,16 @@ use super::identify::load_embedder_for;
 use crate::board::DisplayKind;
 use crate::camera::{FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat};
 use crate::display::Framebuffer;
+use crate::fsutil::write_atomic;
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex};
-use crate::runtime::{self, Event, LoopConfig, PngSink, ScreenSink};
+use crate::runtime::{self, Event, LoopConfig, PngSink, RssSampler, ScreenSink};
 use crate::wardrobe::WardrobeStore;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
+
+/// Frames between two memory samples of `--rss-log`.
+const RSS_EVERY: u64 = 100;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -22,7 +26,7 @@ pub struct RunArgs {
     /// Frames each slideshow picture stays in view.
     #[arg(long, default_value_t = 5)]
     pub hold: u64,
-    /// Start the slideshow again at the end instead of stopping.
+    /// Start the slideshow or recording again at the end instead of stopping.
     #[arg(long)]
     pub repeat: bool,
     /// Frame size of a `.yuyv` recording, as WIDTHxHEIGHT.
@@ -40,6 +44,10 @@ pub struct RunArgs {
     /// Print events and the final statistics as JSON lines.
     #[arg(long)]
     pub json: bool,
+    /// Soak runs: sample this process's resident memory every 100 frames, write the samples
+    /// to this CSV file (`frame,rss_kib`) and print the memory slope at the end.
+    #[arg(long)]
+    pub rss_log: Option<PathBuf>,
 }
 
 fn open_source(session: &Session, args: &RunArgs) -> Result<Box<dyn FrameSource>> {
@@ -60,7 +68,9 @@ fn open_source(session: &Session, args: &RunArgs) -> Result<Box<dyn FrameSource>
         .unwrap_or("")
         .to_ascii_lowercase();
     Ok(match extension.as_str() {
-        "mjpeg" | "mjpg" => Box::new(RecordedStream::open(&path, StreamFormat::Mjpeg)?),
+        "mjpeg" | "mjpg" => {
+            Box::new(RecordedStream::open(&path, StreamFormat::Mjpeg)?.looping(args.repeat))
+        }
         "yuyv" | "yuv" => {
             let size = args
                 .yuyv_size
@@ -71,10 +81,10 @@ fn open_source(session: &Session, args: &RunArgs) -> Result<Box<dyn FrameSource>
                 .context("--yuyv-size must look like 640x480")?;
             let width = w.parse().context("--yuyv-size width")?;
             let height = h.parse().context("--yuyv-size height")?;
-            Box::new(RecordedStream::open(
-                &path,
-                StreamFormat::Yuyv { width, height },
-            )?)
+            Box::new(
+                RecordedStream::open(&path, StreamFormat::Yuyv { width, height })?
+                    .looping(args.repeat),
+            )
         }
         _ => Box::new(ImageFile::open(&path, args.hold)?),
     })
@@ -149,8 +159,14 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
         ..LoopConfig::default()
     };
     let json = args.json;
+    let mut sampler = None;
+    let frames: &mut dyn FrameSource = if args.rss_log.is_some() {
+        sampler.insert(RssSampler::new(source.as_mut(), RSS_EVERY))
+    } else {
+        source.as_mut()
+    };
     let stats = runtime::run(
-        source.as_mut(),
+        frames,
         &mut embedder,
         &index,
         sink.as_mut(),
@@ -177,6 +193,25 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
             Event::Problem(message) => eprintln!("warning: {message}"),
         },
     )?;
+    if let (Some(sampler), Some(path)) = (sampler, &args.rss_log) {
+        let csv: String = std::iter::once("frame,rss_kib\n".to_string())
+            .chain(sampler.samples().iter().map(|(f, k)| format!("{f},{k}\n")))
+            .collect();
+        write_atomic(path, csv.as_bytes())?;
+        let report = sampler.finish();
+        if json {
+            println!("{}", serde_json::json!({ "soak": report }));
+        } else {
+            println!(
+                "memory: {} KiB at start, {} KiB after warm-up, {} KiB at the end (max {}); slope {:+.1} KiB per 10,000 frames",
+                report.rss_first_kib,
+                report.rss_warm_kib,
+                report.rss_last_kib,
+                report.rss_max_kib,
+                report.slope_kib_per_10k_frames
+            );
+        }
+    }
     if json {
         println!("{}", serde_json::json!({"stats": stats}));
     } else {

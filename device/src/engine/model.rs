@@ -46,7 +46,10 @@ impl OnnxModel {
             path: path.to_path_buf(),
             message,
         };
-        let plan = (|| -> TractResult<_> {
+        // tract reads the file's bytes; on some malformed graphs it panics instead of
+        // returning an error (found by fuzzing: an output naming no value). The panic is
+        // turned into this model's load error.
+        let plan = guard(|| -> TractResult<_> {
             let mut model = tract_onnx::onnx().model_for_path(path)?;
             for (i, shape) in inputs.iter().enumerate() {
                 let fact = match shape {
@@ -77,7 +80,8 @@ impl OnnxModel {
                 model.set_input_fact(i, fact)?;
             }
             model.into_optimized()?.into_runnable()
-        })()
+        })
+        .map_err(fail)?
         .map_err(|e| fail(format!("{e:#}")))?;
         let executor = if threads > 1 {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -102,12 +106,13 @@ impl OnnxModel {
 
     /// Runs the model on `inputs`.
     pub fn run(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>, EngineError> {
-        multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)).map_err(|e| {
-            EngineError::Run {
-                path: self.path.clone(),
-                message: format!("{e:#}"),
-            }
-        })
+        let fail = |message| EngineError::Run {
+            path: self.path.clone(),
+            message,
+        };
+        guard(|| multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)))
+            .map_err(fail)?
+            .map_err(|e| fail(format!("{e:#}")))
     }
 
     /// The first output as a flat f32 vector with its shape.
@@ -167,4 +172,17 @@ impl OnnxModel {
             problem: problem.to_string(),
         }
     }
+}
+
+/// Runs `f`, turning a panic inside tract into an error message (a model file is untrusted
+/// input; a bad one must not take the device down).
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        format!("tract failed on this model: {what}")
+    })
 }

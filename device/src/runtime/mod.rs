@@ -1,7 +1,10 @@
-//! The running device: the frame loop and the displays it draws on.
+//! The running device: the frame loop, the displays it draws on, and memory sampling for
+//! soak runs.
 
 pub mod frame_loop;
 pub mod sink;
+pub mod soak;
 
 pub use frame_loop::{Event, LoopConfig, LoopError, LoopStats, run};
 pub use sink::{PngSink, ScreenSink, SinkError};
+pub use soak::{RssSampler, SoakReport, rss_kib};

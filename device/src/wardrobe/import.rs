@@ -125,6 +125,12 @@ pub fn import_polyvore(
     Ok(summary)
 }
 
+/// True for a name that is one path component inside a folder: not empty, no separator,
+/// not `.` or `..`.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['/', '\\', '\0']) && name != "." && name != ".."
+}
+
 /// Adds one item; `Ok(Err(why))` when it is skipped for a reason the owner should see.
 fn add_item(
     root: &Path,
@@ -143,6 +149,13 @@ fn add_item(
             meta.semantic_category
         )));
     };
+    // Item ids come from the set's JSON: one that is not a plain file name (`../x`, `/x`,
+    // `a/b`) would read a picture from outside the set's image folder.
+    if !is_plain_file_name(item_id) {
+        return Ok(Err(format!(
+            "item id {item_id:?} is not a plain file name; its picture is not looked up"
+        )));
+    }
     let path = root.join(IMAGES_DIR).join(format!("{item_id}.jpg"));
     let picture = match image::open(&path) {
         Ok(p) => p.to_rgb8(),

@@ -1,0 +1,2 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| capsule_device::fuzz_targets::polyvore_import(data));
