@@ -80,6 +80,7 @@ pub fn bundle_files(version: u64) -> Vec<(&'static str, Vec<u8>)> {
             commands: vec![],
         },
         metrics: Default::default(),
+        stylist: None,
     };
     vec![
         (MANIFEST_FILE, manifest.to_bytes()),
