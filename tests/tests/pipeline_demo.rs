@@ -6,6 +6,11 @@
 
 use capsule_device::GarmentType;
 use capsule_device::bundle::slots::Slots;
+use capsule_device::bundle::{ModelRole, Precision};
+use capsule_device::camera::ImageFile;
+use capsule_device::engine::Embedder;
+use capsule_device::identify::{EmbeddingIndex, Identification};
+use capsule_device::runtime::{self, Event, LoopConfig, OutfitSource, OutfitView, PngSink};
 use capsule_device::stylist::{Anchor, StylistModels, Suggester};
 use capsule_device::wardrobe::{EdgeProvenance, WardrobeStore};
 use std::path::Path;
@@ -37,6 +42,34 @@ fn suggester(data: &Path) -> Suggester {
     Suggester::new(models, store.garments().unwrap(), store.edges().unwrap()).unwrap()
 }
 
+/// The loop's outfit source over the public suggester: the recognised garment's outfits.
+struct Outfits(Suggester);
+
+impl OutfitSource for Outfits {
+    fn outfits(
+        &mut self,
+        identification: &Identification,
+        _embedding: &[f32],
+        _view: &image::RgbImage,
+    ) -> Result<Vec<OutfitView>, String> {
+        let id = identification.top.first().ok_or("nothing recognised")?.id;
+        let garment = self.0.garment(id).ok_or("unknown garment")?.clone();
+        let outfits = self
+            .0
+            .suggest(&Anchor::Known(&garment), 2)
+            .map_err(|e| e.to_string())?;
+        Ok(outfits
+            .iter()
+            .map(|o| OutfitView {
+                key: o.key(),
+                pictures: Vec::new(),
+                score: o.score,
+                why: String::new(),
+            })
+            .collect())
+    }
+}
+
 fn assert_png(path: &Path, width: u32, height: u32) {
     let picture = image::open(path).unwrap();
     assert_eq!((picture.width(), picture.height()), (width, height));
@@ -59,15 +92,12 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         s(&key),
     ]);
     let bundle = out.join("bundle");
-    let manifest = Slots::new(root)
-        .status()
-        .map(|_| std::fs::read(bundle.join("manifest.json")).unwrap())
-        .unwrap();
+    let manifest = std::fs::read(bundle.join("manifest.json")).unwrap();
     let manifest = capsule_device::bundle::Manifest::from_bytes(&manifest).unwrap();
     assert_eq!(
         manifest.models.len(),
-        3,
-        "embedder, stylist encoder, decoder"
+        5,
+        "embedder in f32, int8 and f16, stylist encoder and decoder"
     );
     assert!(manifest.stylist.is_some());
 
@@ -122,6 +152,60 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
             assert!(!(outfit.garments.contains(&e.a) && outfit.garments.contains(&e.b)));
         }
     }
+
+    // The mirror's loop: the demo photo as the camera; after the garment is recognised its
+    // outfits are drawn (the last screen), and the event stream says which.
+    let bundle_dir = Slots::new(&data).active_bundle().unwrap().unwrap();
+    let embedder_file = bundle_dir.dir.join(
+        &bundle_dir
+            .manifest
+            .model(ModelRole::Embedder, Precision::F32)
+            .unwrap()
+            .file,
+    );
+    let mut embedder =
+        Embedder::load(&embedder_file, &bundle_dir.manifest.preprocessing, 1).unwrap();
+    let (index, _) = EmbeddingIndex::build(suggester(&data).garments());
+    let mut outfits = Outfits(suggester(&data));
+    let mut source = ImageFile::open(&out.join("demo-wardrobe/camera.jpg"), 6).unwrap();
+    let loop_screen = root.join("loop.png");
+    let mut sink = PngSink::new(&loop_screen, 480, 320);
+    let mut suggested = Vec::new();
+    let stats = runtime::run_with_outfits(
+        &mut source,
+        &mut embedder,
+        &index,
+        Some(&mut outfits),
+        &mut sink,
+        &LoopConfig {
+            threshold: 0.0,
+            ..LoopConfig::default()
+        },
+        |event| {
+            if let Event::Suggested { outfits, .. } = event {
+                suggested.extend(outfits.iter().map(|o| o.key.clone()));
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(stats.suggestions, 1, "{stats:?}");
+    assert!(!suggested.is_empty());
+    assert_png(&loop_screen, 480, 320);
+    // And through the command line, with the active bundle's stylist.
+    let cli_screen = root.join("run.png");
+    capsule(
+        &data,
+        &[
+            "run",
+            "--source",
+            s(&out.join("demo-wardrobe/camera.jpg")),
+            "--hold",
+            "6",
+            "--screen",
+            s(&cli_screen),
+        ],
+    );
+    assert_png(&cli_screen, 480, 320);
 
     // `capsule suggest` by garment and by picture, with a screen.
     let by_id = root.join("suggest.png");

@@ -2,12 +2,13 @@
 
 use super::Session;
 use super::identify::load_embedder_for;
+use super::suggest::Stylist;
 use crate::board::DisplayKind;
 use crate::camera::{FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat};
 use crate::display::Framebuffer;
 use crate::fsutil::write_atomic;
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex};
-use crate::runtime::{self, Event, LoopConfig, PngSink, RssSampler, ScreenSink};
+use crate::runtime::{self, Event, LoopConfig, OutfitSource, PngSink, RssSampler, ScreenSink};
 use crate::wardrobe::WardrobeStore;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -41,6 +42,10 @@ pub struct RunArgs {
     /// Stop after this many frames.
     #[arg(long)]
     pub frames: Option<u64>,
+    /// Only recognise garments; do not suggest outfits (which need the active bundle's
+    /// stylist).
+    #[arg(long)]
+    pub no_outfits: bool,
     /// Print events and the final statistics as JSON lines.
     #[arg(long)]
     pub json: bool,
@@ -165,10 +170,22 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     } else {
         source.as_mut()
     };
-    let stats = runtime::run(
+    // Outfits come from the active bundle's stylist (a named --embedder file has none).
+    let mut stylist = match (&args.embedder, args.no_outfits) {
+        (None, false) => match Stylist::open(session, None) {
+            Ok(stylist) => Some(stylist),
+            Err(e) => {
+                eprintln!("note: no outfit suggestions: {e:#}");
+                None
+            }
+        },
+        _ => None,
+    };
+    let stats = runtime::run_with_outfits(
         frames,
         &mut embedder,
         &index,
+        stylist.as_mut().map(|s| s as &mut dyn OutfitSource),
         sink.as_mut(),
         &config,
         |event| match event {
@@ -188,6 +205,17 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
                         "frame {sequence}: {} ({}) {:.2}",
                         best.name, best.garment_type, best.similarity
                     );
+                }
+            }
+            Event::Suggested { sequence, outfits } => {
+                let keys: Vec<&str> = outfits.iter().map(|o| o.key.as_str()).collect();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"frame": sequence, "outfits": keys})
+                    );
+                } else {
+                    println!("frame {sequence}: outfits {}", keys.join(", "));
                 }
             }
             Event::Problem(message) => eprintln!("warning: {message}"),

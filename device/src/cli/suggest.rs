@@ -5,8 +5,8 @@ use super::{Session, models, read_picture};
 use crate::camera::garment_region;
 use crate::display::{OutfitCard, Screen};
 use crate::garment::GarmentType;
-use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex};
-use crate::runtime::{PngSink, ScreenSink};
+use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, Identification};
+use crate::runtime::{OutfitSource, OutfitView, PngSink, ScreenSink};
 use crate::stylist::{Anchor, StylistModels, Suggester};
 use crate::suggest::{Outfit, colour_scheme, dominant_hue, parse_outfit_key};
 use crate::wardrobe::{Garment, GarmentId, GarmentStatus, WardrobeStore, decode_thumbnail};
@@ -84,8 +84,10 @@ pub(crate) struct Stylist {
     pub suggester: Suggester,
     pub embedder_path: PathBuf,
     pub threshold: f32,
-    /// Open for thumbnails, read only for the garments shown.
-    store: WardrobeStore,
+    /// The wardrobe's data directory: the store is opened only to read the thumbnails of
+    /// the garments shown, so `capsule wardrobe` commands work while `capsule run` runs.
+    data_dir: PathBuf,
+    outfits_per_view: usize,
 }
 
 impl Stylist {
@@ -99,8 +101,10 @@ impl Stylist {
                     bundle.dir.display()
                 )
             })?;
-        let store = WardrobeStore::open(&session.data_dir)?;
-        let (garments, edges) = (store.garments()?, store.edges()?);
+        let (garments, edges) = {
+            let store = WardrobeStore::open(&session.data_dir)?;
+            (store.garments()?, store.edges()?)
+        };
         let threshold = bundle
             .manifest
             .metrics
@@ -111,18 +115,28 @@ impl Stylist {
                 .context("encoding the wardrobe graph")?,
             embedder_path: models::embedder_file(session, &bundle)?,
             threshold,
-            store,
+            data_dir: session.data_dir.clone(),
+            outfits_per_view: 3,
         })
     }
 
-    /// A garment's picture: its own thumbnail, else the stored one (a grey square when it
-    /// has none).
-    pub fn picture(&self, garment: &Garment) -> RgbImage {
-        if !garment.thumbnail_png.is_empty() {
-            return decode_thumbnail(&garment.thumbnail_png);
-        }
-        let stored = self.store.thumbnail(garment.id).ok().flatten();
-        decode_thumbnail(stored.as_deref().unwrap_or_default())
+    /// The garments' pictures: their own thumbnails, else the stored ones, read in one
+    /// opening of the store (a grey square for any it cannot read, e.g. while another
+    /// process holds the store).
+    pub fn pictures(&self, garments: &[&Garment]) -> Vec<RgbImage> {
+        let store = WardrobeStore::open(&self.data_dir).ok();
+        garments
+            .iter()
+            .map(|g| {
+                if !g.thumbnail_png.is_empty() {
+                    return decode_thumbnail(&g.thumbnail_png);
+                }
+                let stored = store
+                    .as_ref()
+                    .and_then(|s| s.thumbnail(g.id).ok().flatten());
+                decode_thumbnail(stored.as_deref().unwrap_or_default())
+            })
+            .collect()
     }
 
     /// The garment in `picture`: a wardrobe garment when one is close enough, else a new
@@ -138,6 +152,19 @@ impl Stylist {
         let embedding = embedder.embed(&region)?;
         let (index, _) = EmbeddingIndex::build(self.suggester.garments());
         let found = index.identify(&embedding, 1, self.threshold);
+        let (garment, report) = self.anchor_for(&found, &embedding, &region, garment_type)?;
+        Ok((garment, embedding, report))
+    }
+
+    /// The anchor garment of an identification: the matched wardrobe garment, or a new
+    /// garment of `garment_type` (default: its closest match's type) seen in `region`.
+    fn anchor_for(
+        &self,
+        found: &Identification,
+        embedding: &[f32],
+        region: &RgbImage,
+        garment_type: Option<GarmentType>,
+    ) -> Result<(Garment, AnchorReport)> {
         let best = found.top.first();
         if let (false, Some(best)) = (found.new, best)
             && let Some(garment) = self.suggester.garment(best.id)
@@ -149,7 +176,7 @@ impl Stylist {
                 new: false,
                 similarity: Some(best.similarity),
             };
-            return Ok((garment.clone(), embedding, report));
+            return Ok((garment.clone(), report));
         }
         let garment_type = garment_type
             .or(best.map(|b| b.garment_type))
@@ -158,8 +185,8 @@ impl Stylist {
             id: GarmentId(0),
             garment_type,
             name: format!("new {garment_type}"),
-            thumbnail_png: crate::wardrobe::thumbnail_png(&region).unwrap_or_default(),
-            embedding: embedding.clone(),
+            thumbnail_png: crate::wardrobe::thumbnail_png(region).unwrap_or_default(),
+            embedding: embedding.to_vec(),
             added_unix: 0,
             last_worn_unix: None,
             status: GarmentStatus::Available,
@@ -171,7 +198,7 @@ impl Stylist {
             new: true,
             similarity: best.map(|b| b.similarity),
         };
-        Ok((garment, embedding, report))
+        Ok((garment, report))
     }
 
     /// Outfits around `anchor` with their explanations.
@@ -192,10 +219,8 @@ impl Stylist {
                     .iter()
                     .filter_map(|&id| lookup(id))
                     .collect();
-                let hues: Vec<Option<f32>> = members
-                    .iter()
-                    .map(|g| dominant_hue(&self.picture(g)))
-                    .collect();
+                let hues: Vec<Option<f32>> =
+                    self.pictures(&members).iter().map(dominant_hue).collect();
                 let report = OutfitReport {
                     key: outfit.key(),
                     score: outfit.score,
@@ -210,6 +235,52 @@ impl Stylist {
                         .collect(),
                 };
                 (outfit, report)
+            })
+            .collect())
+    }
+}
+
+impl Stylist {
+    /// Pictures of an outfit's garments other than the anchor.
+    fn outfit_pictures(&self, outfit: &Outfit, anchor: &Anchor) -> Vec<RgbImage> {
+        let others: Vec<&Garment> = outfit
+            .garments
+            .iter()
+            .filter(|&&id| id != anchor.garment().id)
+            .filter_map(|&id| self.suggester.garment(id))
+            .collect();
+        self.pictures(&others)
+    }
+}
+
+/// The frame loop asks the stylist for outfits after each recognition.
+impl OutfitSource for Stylist {
+    fn outfits(
+        &mut self,
+        identification: &Identification,
+        embedding: &[f32],
+        view: &RgbImage,
+    ) -> Result<Vec<OutfitView>, String> {
+        let (garment, report) = self
+            .anchor_for(identification, embedding, view, None)
+            .map_err(|e| format!("{e:#}"))?;
+        let anchor = if report.new {
+            Anchor::New {
+                garment: &garment,
+                features: embedding,
+            }
+        } else {
+            Anchor::Known(&garment)
+        };
+        let outfits = Stylist::outfits(self, &anchor, self.outfits_per_view)
+            .map_err(|e| format!("suggesting outfits: {e:#}"))?;
+        Ok(outfits
+            .into_iter()
+            .map(|(outfit, report)| OutfitView {
+                pictures: self.outfit_pictures(&outfit, &anchor),
+                key: report.key,
+                score: report.score,
+                why: report.why,
             })
             .collect())
     }
@@ -231,15 +302,7 @@ pub(crate) fn draw_outfits(
         .map_or((480, 320), |b| (b.display.width, b.display.height));
     let pictures: Vec<Vec<RgbImage>> = outfits
         .iter()
-        .map(|(outfit, _)| {
-            outfit
-                .garments
-                .iter()
-                .filter(|&&id| id != anchor.garment().id)
-                .filter_map(|&id| stylist.suggester.garment(id))
-                .map(|g| stylist.picture(g))
-                .collect()
-        })
+        .map(|(outfit, _)| stylist.outfit_pictures(outfit, anchor))
         .collect();
     let cards: Vec<OutfitCard> = outfits
         .iter()
@@ -282,7 +345,7 @@ pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
                 new: false,
                 similarity: None,
             };
-            let picture = stylist.picture(garment);
+            let picture = stylist.pictures(&[garment]).remove(0);
             (garment.clone(), Vec::new(), report, picture)
         }
         (None, None) => bail!("give a picture or --garment ID"),

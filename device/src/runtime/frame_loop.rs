@@ -4,9 +4,10 @@
 
 use super::sink::ScreenSink;
 use crate::camera::{FrameSource, Motion, SteadinessDetector, garment_region};
-use crate::display::Screen;
+use crate::display::{OutfitCard, Screen};
 use crate::engine::Embedder;
 use crate::identify::{EmbeddingIndex, Identification};
+use image::RgbImage;
 use serde::Serialize;
 
 /// Settings of one run.
@@ -48,6 +49,31 @@ pub struct LoopStats {
     pub source_failures: u64,
     pub embed_failures: u64,
     pub display_failures: u64,
+    /// Recognitions followed by outfit suggestions on screen.
+    pub suggestions: u64,
+}
+
+/// Outfits for the garment in view, shown after it is recognised. The stylist does the
+/// work; the loop only asks and draws, so it runs with or without one.
+pub trait OutfitSource {
+    /// Outfits around the garment of `view` (its embedding and identification given).
+    fn outfits(
+        &mut self,
+        identification: &Identification,
+        embedding: &[f32],
+        view: &RgbImage,
+    ) -> Result<Vec<OutfitView>, String>;
+}
+
+/// One suggested outfit as the screen shows it.
+#[derive(Debug, Clone)]
+pub struct OutfitView {
+    /// What `capsule feedback` takes (e.g. `g3+g7+g9`).
+    pub key: String,
+    /// The other garments' pictures.
+    pub pictures: Vec<RgbImage>,
+    pub score: f32,
+    pub why: String,
 }
 
 /// Something worth telling the owner or a log.
@@ -57,6 +83,11 @@ pub enum Event<'a> {
     Identified {
         sequence: u64,
         identification: &'a Identification,
+    },
+    /// Outfits were suggested for it.
+    Suggested {
+        sequence: u64,
+        outfits: &'a [OutfitView],
     },
     /// A recoverable problem (bad frame, camera lost, display write failed).
     Problem(String),
@@ -89,6 +120,19 @@ pub fn run(
     source: &mut dyn FrameSource,
     embedder: &mut Embedder,
     index: &EmbeddingIndex,
+    sink: &mut dyn ScreenSink,
+    config: &LoopConfig,
+    on_event: impl FnMut(&Event<'_>),
+) -> Result<LoopStats, LoopError> {
+    run_with_outfits(source, embedder, index, None, sink, config, on_event)
+}
+
+/// [`run`], and after each recognition the outfits of `outfits` on screen.
+pub fn run_with_outfits(
+    source: &mut dyn FrameSource,
+    embedder: &mut Embedder,
+    index: &EmbeddingIndex,
+    mut outfits: Option<&mut dyn OutfitSource>,
     sink: &mut dyn ScreenSink,
     config: &LoopConfig,
     mut on_event: impl FnMut(&Event<'_>),
@@ -160,6 +204,35 @@ pub fn run(
                             new: identification.new,
                         };
                         show(sink, &screen, &mut stats, &mut on_event);
+                        if let Some(source) = outfits.as_deref_mut() {
+                            match source.outfits(&identification, &embedding, &garment) {
+                                Ok(views) if !views.is_empty() => {
+                                    stats.suggestions += 1;
+                                    on_event(&Event::Suggested {
+                                        sequence: frame.sequence,
+                                        outfits: &views,
+                                    });
+                                    let cards: Vec<OutfitCard> = views
+                                        .iter()
+                                        .map(|v| OutfitCard {
+                                            pictures: v.pictures.iter().collect(),
+                                            score: v.score,
+                                            why: v.why.clone(),
+                                        })
+                                        .collect();
+                                    let screen = Screen::Outfits {
+                                        picture: &thumb,
+                                        name: best
+                                            .filter(|_| !identification.new)
+                                            .map_or("new garment", |m| m.name.as_str()),
+                                        outfits: &cards,
+                                    };
+                                    show(sink, &screen, &mut stats, &mut on_event);
+                                }
+                                Ok(_) => {}
+                                Err(problem) => on_event(&Event::Problem(problem)),
+                            }
+                        }
                     }
                     Err(e) => {
                         stats.embed_failures += 1;

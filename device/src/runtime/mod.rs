@@ -5,6 +5,8 @@ pub mod frame_loop;
 pub mod sink;
 pub mod soak;
 
-pub use frame_loop::{Event, LoopConfig, LoopError, LoopStats, run};
+pub use frame_loop::{
+    Event, LoopConfig, LoopError, LoopStats, OutfitSource, OutfitView, run, run_with_outfits,
+};
 pub use sink::{PngSink, ScreenSink, SinkError};
 pub use soak::{RssSampler, SoakReport, rss_kib};

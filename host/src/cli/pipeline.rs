@@ -74,11 +74,11 @@ impl Preset {
                 ],
                 stylist: &[
                     "--layers",
-                    "2",
+                    "3",
                     "--hidden",
                     "64",
                     "--epochs",
-                    "40",
+                    "60",
                     "--dropout",
                     "0.2",
                 ],
