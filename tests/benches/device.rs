@@ -11,8 +11,9 @@ use capsule_device::bundle::StylistSpec;
 use capsule_device::engine::Embedder;
 use capsule_device::identify::EmbeddingIndex;
 use capsule_device::preprocess::PreprocessSpec;
+use capsule_device::stylist::generated::generated_wardrobe;
 use capsule_device::stylist::{Anchor, StylistModels, Suggester};
-use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
+use capsule_device::wardrobe::{Garment, OutfitEdge};
 use capsule_host::embedder::{Arch, EmbedderConfig};
 use capsule_host::onnx::{encode, export_embedder, export_stylist_decoder, export_stylist_encoder};
 use capsule_host::stylist::{
@@ -24,50 +25,8 @@ use std::path::Path;
 const FEATURES: usize = 128;
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
-fn xorshift(seed: u64) -> impl FnMut() -> f32 {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-}
-
-/// `n` garments with unit embeddings, types in turn, and about two outfits' edges each.
 fn wardrobe(n: usize) -> (Vec<Garment>, Vec<OutfitEdge>) {
-    let mut next = xorshift(n as u64);
-    let garments = (0..n)
-        .map(|i| {
-            let mut embedding: Vec<f32> = (0..FEATURES).map(|_| next()).collect();
-            capsule_device::engine::normalize(&mut embedding);
-            Garment {
-                id: GarmentId(i as u64 + 1),
-                garment_type: GarmentType::ALL[i % GarmentType::COUNT],
-                name: String::new(),
-                thumbnail_png: Vec::new(),
-                embedding,
-                added_unix: 0,
-                last_worn_unix: None,
-                status: GarmentStatus::Available,
-            }
-        })
-        .collect();
-    let edges = (0..n as u64)
-        .flat_map(|i| {
-            [(i * 7 + 3) % n as u64, (i * 13 + 5) % n as u64]
-                .into_iter()
-                .filter_map(move |j| {
-                    OutfitEdge::new(
-                        GarmentId(i + 1),
-                        GarmentId(j + 1),
-                        EdgeProvenance::Imported,
-                        i,
-                    )
-                })
-        })
-        .collect();
-    (garments, edges)
+    generated_wardrobe(n, FEATURES, n as u64)
 }
 
 fn stylist_models(dir: &Path) -> StylistModels {

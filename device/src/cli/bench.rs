@@ -5,9 +5,10 @@ use super::Session;
 use super::identify::load_embedder;
 use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision};
 use crate::engine::{Embedder, InputShape, OnnxModel};
-use crate::garment::GarmentType;
 use crate::identify::EmbeddingIndex;
-use crate::wardrobe::{Garment, GarmentId, GarmentStatus};
+use crate::stylist::generated::{generated_wardrobe, unit_vectors};
+use crate::stylist::{Anchor, EncodedWardrobe, StylistModels, Suggester, WardrobeGraph};
+use crate::wardrobe::Garment;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
@@ -21,7 +22,8 @@ pub struct BenchArgs {
     #[arg(long)]
     pub embedder: Option<PathBuf>,
     /// Bundle directory: time every embedder it lists (f32, int8, f16) at each of
-    /// `--threads-list`, on the bundle's preprocessing.
+    /// `--threads-list`, on the bundle's preprocessing, and its stylist (encoding,
+    /// suggestion, frame to outfits, memory) on generated wardrobes of `--wardrobes` sizes.
     #[arg(long)]
     pub bundle: Option<PathBuf>,
     /// Thread counts to time the bundle's embedders at.
@@ -77,6 +79,97 @@ struct Report {
     embedders: Vec<EmbedderTiming>,
     profiles: Vec<Profile>,
     identify: Vec<(usize, Timing)>,
+    stylist: Vec<StylistTiming>,
+}
+
+/// The stylist of a bundle on one generated wardrobe.
+#[derive(Debug, Serialize)]
+pub struct StylistTiming {
+    pub garments: usize,
+    /// Encoding the whole wardrobe graph (done once, then refreshed incrementally).
+    pub encode: Timing,
+    /// Three outfits around a wardrobe garment.
+    pub suggest: Timing,
+    /// A camera frame to outfits on screen: embedding, identification, suggestion.
+    pub frame_to_outfits: Timing,
+    /// Resident memory of this process with that wardrobe encoded.
+    pub rss_kib: u64,
+}
+
+/// The bundle's stylist on generated wardrobes of each size (none when it has no stylist).
+fn time_stylist(dir: &Path, threads: usize, sizes: &[usize]) -> Result<Vec<StylistTiming>> {
+    let manifest = read_manifest(dir)?;
+    let bundle = crate::bundle::VerifiedBundle {
+        dir: dir.to_path_buf(),
+        manifest_bytes: Vec::new(),
+        manifest,
+    };
+    if bundle.manifest.stylist.is_none() {
+        return Ok(Vec::new());
+    }
+    let embedder_file = &bundle
+        .manifest
+        .model(ModelRole::Embedder, Precision::F32)
+        .context("the bundle has no f32 embedder")?
+        .file;
+    let mut embedder = Embedder::load(
+        &dir.join(embedder_file),
+        &bundle.manifest.preprocessing,
+        threads,
+    )?;
+    let frame = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    });
+    let mut out = Vec::new();
+    for &size in sizes {
+        let Some(models) = StylistModels::from_bundle(&bundle, threads)? else {
+            break;
+        };
+        let dim = models.spec().feature_dim;
+        let (garments, edges) = generated_wardrobe(size, dim, 11);
+        let mut encode = Vec::new();
+        for _ in 0..3 {
+            let start = Instant::now();
+            let graph = WardrobeGraph::new(&garments, &edges, dim)?;
+            std::hint::black_box(EncodedWardrobe::encode(&models, graph)?);
+            encode.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        let (index, _) = EmbeddingIndex::build(&garments);
+        let suggester = Suggester::new(models, garments, edges)?;
+        let anchors: Vec<Garment> = suggester
+            .garments()
+            .iter()
+            .step_by((size / 20).max(1))
+            .take(20)
+            .cloned()
+            .collect();
+        let mut suggest = Vec::new();
+        for anchor in &anchors {
+            let start = Instant::now();
+            std::hint::black_box(suggester.suggest(&Anchor::Known(anchor), 3)?);
+            suggest.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        let mut frame_to_outfits = Vec::new();
+        for _ in 0..10 {
+            let start = Instant::now();
+            let embedding = embedder.embed(&frame)?;
+            let found = index.identify(&embedding, 1, 0.0);
+            let id = found.top.first().map(|m| m.id).context("empty wardrobe")?;
+            let anchor = suggester
+                .garment(id)
+                .context("identified garment missing")?;
+            std::hint::black_box(suggester.suggest(&Anchor::Known(anchor), 3)?);
+            frame_to_outfits.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        out.push(StylistTiming {
+            garments: size,
+            encode: timing(encode),
+            suggest: timing(suggest),
+            frame_to_outfits: timing(frame_to_outfits),
+            rss_kib: crate::runtime::rss_kib().unwrap_or(0),
+        });
+    }
+    Ok(out)
 }
 
 fn timing(mut samples: Vec<f64>) -> Timing {
@@ -91,24 +184,6 @@ fn timing(mut samples: Vec<f64>) -> Timing {
         median_ms: at(0.5),
         p90_ms: at(0.9),
     }
-}
-
-/// Deterministic pseudo-random unit vectors (a wardrobe's worth of embeddings).
-fn unit_vectors(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
-    (0..count)
-        .map(|_| {
-            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
-            crate::engine::normalize(&mut v);
-            v
-        })
-        .collect()
 }
 
 /// Median and p90 of embedding one 640×480 frame, `pictures` times after a warm-up.
@@ -221,20 +296,7 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let queries = unit_vectors(50, dim, 7);
     let mut identify = Vec::new();
     for &size in &args.wardrobes {
-        let garments: Vec<Garment> = unit_vectors(size, dim, 11)
-            .into_iter()
-            .enumerate()
-            .map(|(i, embedding)| Garment {
-                id: GarmentId(i as u64 + 1),
-                garment_type: GarmentType::ALL[i % GarmentType::COUNT],
-                name: String::new(),
-                thumbnail_png: Vec::new(),
-                embedding,
-                added_unix: 0,
-                last_worn_unix: None,
-                status: GarmentStatus::Available,
-            })
-            .collect();
+        let (garments, _) = generated_wardrobe(size, dim, 11);
         let (index, _) = EmbeddingIndex::build(&garments);
         let samples = queries
             .iter()
@@ -246,12 +308,17 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
             .collect();
         identify.push((size, timing(samples)));
     }
+    let stylist = match &args.bundle {
+        Some(dir) => time_stylist(dir, threads, &args.wardrobes)?,
+        None => Vec::new(),
+    };
     let report = Report {
         threads,
         embed,
         embedders,
         profiles,
         identify,
+        stylist,
     };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
@@ -287,6 +354,19 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
             println!(
                 "identify among {size:>7} garments ({dim}-d): median {:.3} ms, p90 {:.3} ms",
                 t.median_ms, t.p90_ms
+            );
+        }
+        for s in &report.stylist {
+            println!(
+                "stylist, {:>7} garments ({threads} threads): encode wardrobe {:.1} ms; suggest \
+                 3 outfits median {:.2} ms (p90 {:.2}); frame -> outfits median {:.2} ms; \
+                 resident memory {} MiB",
+                s.garments,
+                s.encode.median_ms,
+                s.suggest.median_ms,
+                s.suggest.p90_ms,
+                s.frame_to_outfits.median_ms,
+                s.rss_kib / 1024
             );
         }
     }

@@ -7,11 +7,13 @@
 //! - [`engine`]: the two ONNX models in tract;
 //! - [`cache`]: node embeddings of the whole wardrobe with incremental refresh;
 //! - [`scorer`]: pair scores around an anchor garment for outfit assembly;
-//! - [`suggester`]: all of it over one wardrobe, with the owner's feedback folded in.
+//! - [`suggester`]: all of it over one wardrobe, with the owner's feedback folded in;
+//! - [`generated`]: wardrobes of any size for benchmarks.
 
 pub mod cache;
 pub mod contract;
 pub mod engine;
+pub mod generated;
 pub mod graph;
 pub mod scorer;
 pub mod suggester;
