@@ -70,7 +70,7 @@ impl PoolScores {
                 models.encode(&EncoderInputs::isolated(features, garment.garment_type))?
             }
         };
-        let wanted = outfit_types();
+        let wanted = outfit_types(anchor_garment.garment_type);
         let candidates: Vec<(&Garment, &[f32])> = wardrobe
             .iter()
             .filter(|g| {
@@ -130,12 +130,15 @@ impl PoolScores {
     }
 }
 
-/// Every type an outfit template or its optional pieces use.
-fn outfit_types() -> Vec<GarmentType> {
+/// The types an outfit around a garment of type `anchor` can add: those of the templates
+/// it fits in (as a required or an optional piece) and the optional pieces, not its own.
+fn outfit_types(anchor: GarmentType) -> Vec<GarmentType> {
     let mut types: Vec<GarmentType> = TEMPLATES
         .iter()
+        .filter(|t| t.required.contains(&anchor) || OPTIONAL.contains(&anchor))
         .flat_map(|t| t.required.iter().copied())
         .chain(OPTIONAL)
+        .filter(|&t| t != anchor)
         .collect();
     types.sort_by_key(|t| t.index());
     types.dedup();
@@ -163,5 +166,25 @@ impl EncoderInputs {
             neighbours: vec![0.0],
             weights: vec![0.0],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use GarmentType::*;
+
+    #[test]
+    fn an_anchor_is_scored_only_against_types_its_outfits_can_add() {
+        assert_eq!(
+            outfit_types(Top),
+            [Bottom, Outerwear, Shoes, Bag, Accessory]
+        );
+        assert_eq!(outfit_types(Dress), [Outerwear, Shoes, Bag, Accessory]);
+        // An optional piece rides along with either template.
+        assert_eq!(
+            outfit_types(Bag),
+            [Top, Bottom, Dress, Outerwear, Shoes, Accessory]
+        );
     }
 }

@@ -8,6 +8,7 @@ use super::graph::WardrobeGraph;
 use super::scorer::{Anchor, PoolScores};
 use crate::suggest::{Outfit, WithFeedback, suggest};
 use crate::wardrobe::{Garment, GarmentId, OutfitEdge};
+use std::collections::HashSet;
 
 /// Garments of each type the outfit search considers (the best by their score with the
 /// anchor): enough for variety, few enough that the search is table lookups.
@@ -59,7 +60,15 @@ impl Suggester {
             &self.garments,
             POOL_PER_TYPE,
         )?;
-        let scorer = WithFeedback::new(&pool, &self.edges);
+        // Only the owner's word on pairs inside the pool can matter.
+        let members: HashSet<GarmentId> = pool.pool.iter().map(|g| g.id).collect();
+        let feedback: Vec<OutfitEdge> = self
+            .edges
+            .iter()
+            .filter(|e| members.contains(&e.a) && members.contains(&e.b))
+            .copied()
+            .collect();
+        let scorer = WithFeedback::new(&pool, &feedback);
         Ok(suggest(anchor.garment(), &pool.pool, &scorer, k))
     }
 
