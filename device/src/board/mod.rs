@@ -3,5 +3,5 @@
 pub mod profile;
 
 pub use profile::{
-    BoardError, BoardProfile, CameraProfile, DisplayKind, DisplayProfile, PixelFormat,
+    BoardError, BoardProfile, CameraProfile, DisplayKind, DisplayProfile, PixelFormat, SpiProfile,
 };

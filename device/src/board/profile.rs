@@ -67,6 +67,57 @@ pub struct DisplayProfile {
     pub height: u32,
     /// Framebuffer device, SPI device, or PNG output path, depending on `kind`.
     pub path: String,
+    /// Wiring of an SPI panel (`kind = "st7789"` or `"ili9341"`); ignored by other kinds.
+    /// Every field has a default, so `[display.spi]` may be left out.
+    #[serde(default)]
+    pub spi: SpiProfile,
+}
+
+/// How an SPI panel is wired and driven, in the `[display.spi]` table. The defaults fit
+/// the common Waveshare/Adafruit wiring on a Raspberry Pi header: data/command on GPIO 25,
+/// no reset line (the panel gets a software reset instead).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpiProfile {
+    /// GPIO character device that owns the pins below (`/dev/gpiochip0` on a Pi 4, and on a
+    /// Pi 5 with kernel 6.6.45 or later; older Pi 5 kernels call the header `gpiochip4`).
+    pub gpio_chip: String,
+    /// Line (BCM GPIO number) wired to the panel's D/C pin.
+    pub dc_pin: u32,
+    /// Line wired to the panel's RESET pin, if any.
+    pub reset_pin: Option<u32>,
+    /// SPI clock in Hz.
+    pub hz: u32,
+    /// Clockwise rotation in degrees (0, 90, 180, 270) from the panel's native portrait
+    /// 240×320. Default: 0 when `width <= height`, else 90.
+    pub rotation: Option<u16>,
+    /// Invert colours (INVON). Default: on for ST7789 (IPS panels), off for ILI9341.
+    pub invert: Option<bool>,
+    /// Blue-green-red subpixel order. Default: off for ST7789, on for ILI9341.
+    pub bgr: Option<bool>,
+}
+
+impl Default for SpiProfile {
+    fn default() -> Self {
+        Self {
+            gpio_chip: "/dev/gpiochip0".into(),
+            dc_pin: 25,
+            reset_pin: None,
+            hz: 32_000_000,
+            rotation: None,
+            invert: None,
+            bgr: None,
+        }
+    }
+}
+
+impl DisplayProfile {
+    /// The SPI panel's rotation in degrees, with the default filled in.
+    pub fn spi_rotation(&self) -> u16 {
+        self.spi
+            .rotation
+            .unwrap_or(if self.width <= self.height { 0 } else { 90 })
+    }
 }
 
 /// Display back-ends.
@@ -149,6 +200,12 @@ impl BoardProfile {
         if self.display.width < 128 || self.display.height < 128 {
             return invalid("display", "needs at least 128x128 pixels".into());
         }
+        if matches!(
+            self.display.kind,
+            DisplayKind::St7789 | DisplayKind::Ili9341
+        ) {
+            self.validate_spi(path)?;
+        }
         for key in &self.trusted_keys {
             if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return invalid(
@@ -156,6 +213,52 @@ impl BoardProfile {
                     format!("{key:?} is not a 64-digit hex ed25519 key"),
                 );
             }
+        }
+        Ok(())
+    }
+
+    fn validate_spi(&self, path: &Path) -> Result<(), BoardError> {
+        let invalid = |field, problem: String| {
+            Err(BoardError::Invalid {
+                path: path.to_path_buf(),
+                field,
+                problem,
+            })
+        };
+        let d = &self.display;
+        let rotation = d.spi_rotation();
+        if !matches!(rotation, 0 | 90 | 180 | 270) {
+            return invalid(
+                "display.spi.rotation",
+                format!("is {rotation}, expected 0, 90, 180 or 270"),
+            );
+        }
+        // Both controllers address a 240×320 portrait frame; a quarter turn swaps the sides.
+        let (native_w, native_h) = if rotation.is_multiple_of(180) {
+            (d.width, d.height)
+        } else {
+            (d.height, d.width)
+        };
+        if native_w > 240 || native_h > 320 {
+            return invalid(
+                "display",
+                format!(
+                    "{}x{} at rotation {rotation} does not fit the panel's 240x320 frame",
+                    d.width, d.height
+                ),
+            );
+        }
+        if !(1_000_000..=125_000_000).contains(&d.spi.hz) {
+            return invalid(
+                "display.spi.hz",
+                format!("is {}, expected 1 to 125 MHz", d.spi.hz),
+            );
+        }
+        if d.spi.reset_pin == Some(d.spi.dc_pin) {
+            return invalid(
+                "display.spi.reset_pin",
+                format!("is the D/C line ({})", d.spi.dc_pin),
+            );
         }
         Ok(())
     }
@@ -203,5 +306,36 @@ mod tests {
         let err = BoardProfile::parse("name = 3", p).unwrap_err();
         assert!(err.to_string().contains("x.toml"));
         assert!(BoardProfile::load(Path::new("/nonexistent/b.toml")).is_err());
+    }
+
+    #[test]
+    fn spi_wiring_has_defaults_and_is_checked() {
+        let rpi4 = BoardProfile::load(&boards_dir().join("rpi4.toml")).unwrap();
+        assert_eq!(rpi4.display.kind, DisplayKind::Ili9341);
+        assert_eq!(rpi4.display.spi.reset_pin, Some(27));
+        assert_eq!(rpi4.display.spi_rotation(), 90);
+
+        let text = std::fs::read_to_string(boards_dir().join("rpi4.toml")).unwrap();
+        let p = Path::new("x.toml");
+        let table = text.find("[display.spi]").unwrap();
+        let bare = BoardProfile::parse(&text[..table], p).unwrap();
+        assert_eq!(bare.display.spi, SpiProfile::default());
+        assert_eq!(bare.display.spi_rotation(), 90, "landscape by default");
+
+        for (from, to, field) in [
+            ("rotation = 90", "rotation = 45", "display.spi.rotation"),
+            ("rotation = 90", "rotation = 0", "240x320"),
+            ("hz = 32000000", "hz = 500", "display.spi.hz"),
+            ("reset_pin = 27", "reset_pin = 25", "display.spi.reset_pin"),
+            ("dc_pin = 25", "dc_pin = 25\nmosi = 10", "mosi"),
+        ] {
+            let err = BoardProfile::parse(&text.replace(from, to), p).unwrap_err();
+            assert!(err.to_string().contains(field), "{from} -> {to}: {err}");
+        }
+        // A PNG display ignores the SPI table, whatever it says.
+        let png = text
+            .replace("kind = \"ili9341\"", "kind = \"png\"")
+            .replace("rotation = 90", "rotation = 45");
+        assert!(BoardProfile::parse(&png, p).is_ok());
     }
 }

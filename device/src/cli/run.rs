@@ -132,12 +132,22 @@ fn open_display(session: &Session, args: &RunArgs) -> Result<Box<dyn ScreenSink>
     Ok(match board.display.kind {
         DisplayKind::Png => Box::new(PngSink::new(Path::new(&board.display.path), width, height)),
         DisplayKind::Framebuffer => Box::new(Framebuffer::open(Path::new(&board.display.path))?),
-        kind @ (DisplayKind::St7789 | DisplayKind::Ili9341) => {
-            bail!(
-                "the {kind:?} SPI panel driver is not in this build yet; use --screen FILE.png or a framebuffer board"
-            )
-        }
+        DisplayKind::St7789 | DisplayKind::Ili9341 => open_spi_panel(&board.display)?,
     })
+}
+
+#[cfg(feature = "spi")]
+fn open_spi_panel(display: &crate::board::DisplayProfile) -> Result<Box<dyn ScreenSink>> {
+    Ok(crate::display::spi::open_spi_panel(display)?)
+}
+
+#[cfg(not(feature = "spi"))]
+fn open_spi_panel(display: &crate::board::DisplayProfile) -> Result<Box<dyn ScreenSink>> {
+    bail!(
+        "the board's display is a {:?} SPI panel on {}, but this capsule was built without SPI support: rebuild with `--features spi`, or pass --screen FILE.png",
+        display.kind,
+        display.path
+    )
 }
 
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {

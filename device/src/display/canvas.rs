@@ -35,6 +35,12 @@ impl RgbCanvas {
     }
 }
 
+/// An RGB pixel as RGB565 (the low bits dropped), the 16-bit format of framebuffers and
+/// SPI panels.
+pub(crate) fn rgb565([r, g, b]: [u8; 3]) -> u16 {
+    ((u16::from(r) >> 3) << 11) | ((u16::from(g) >> 2) << 5) | (u16::from(b) >> 3)
+}
+
 impl OriginDimensions for RgbCanvas {
     fn size(&self) -> Size {
         Size::new(self.image.width(), self.image.height())

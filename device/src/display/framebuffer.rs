@@ -2,7 +2,7 @@
 //! `flush` converts it to the framebuffer's pixel format and writes it in one go. Pure std
 //! (sizes come from sysfs), so it needs no feature flag and is tested against plain files.
 
-use super::canvas::RgbCanvas;
+use super::canvas::{RgbCanvas, rgb565};
 use embedded_graphics::pixelcolor::{Rgb888, RgbColor};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -113,10 +113,11 @@ impl Framebuffer {
         let image = self.canvas.image();
         for y in 0..self.height {
             for x in 0..self.width {
-                let [r, g, b] = image.get_pixel(x, y).0;
+                let rgb = image.get_pixel(x, y).0;
+                let [r, g, b] = rgb;
                 let x = x as usize;
                 if self.bits_per_pixel == 16 {
-                    let v = ((r as u16 >> 3) << 11) | ((g as u16 >> 2) << 5) | (b as u16 >> 3);
+                    let v = rgb565(rgb);
                     self.row[2 * x..2 * x + 2].copy_from_slice(&v.to_le_bytes());
                 } else {
                     self.row[4 * x..4 * x + 4].copy_from_slice(&[b, g, r, 0xFF]);
