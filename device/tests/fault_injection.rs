@@ -187,7 +187,8 @@ fn frames_of_the_wrong_size_or_format_are_counted_and_skipped() {
 /// write returns the error instead of killing the process).
 fn with_file_size_limit(blocks: u32, data: &Path, args: &[&str]) -> std::process::Output {
     let mut line = format!(
-        "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" --data-dir \"{}\"",
+        "trap '' XFSZ; ulimit -f {blocks}; exec {} \"$0\" --data-dir \"{}\"",
+        common::runner().join(" "),
         data.display()
     );
     for a in args {

@@ -122,9 +122,27 @@ pub fn write_picture(path: &Path, seed: u32) {
     .unwrap();
 }
 
+/// How to start a binary of this build: empty natively; for a cross build run under
+/// qemu-user, `CAPSULE_TEST_RUNNER` (the same runner as `.cargo/config.toml`), because a
+/// process started from the tests is not under qemu unless the kernel's binfmt_misc says
+/// so, and CI containers lack it.
+pub fn runner() -> Vec<String> {
+    std::env::var("CAPSULE_TEST_RUNNER")
+        .map(|r| r.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
+}
+
 /// The `capsule` binary of this build, with `--data-dir data` and `args`.
 pub fn capsule(data: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_capsule"));
+    let runner = runner();
+    let mut command = match runner.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_capsule"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_capsule")),
+    };
     command.arg("--data-dir").arg(data).args(args);
     command
 }
