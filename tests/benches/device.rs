@@ -6,19 +6,15 @@
 //! `cargo bench -p capsule-e2e --bench device` (the machine it ran on goes with any figure).
 
 use burn::tensor::Device;
-use capsule_device::GarmentType;
-use capsule_device::bundle::StylistSpec;
 use capsule_device::engine::Embedder;
 use capsule_device::identify::EmbeddingIndex;
 use capsule_device::preprocess::PreprocessSpec;
 use capsule_device::stylist::generated::generated_wardrobe;
 use capsule_device::stylist::{Anchor, StylistModels, Suggester};
 use capsule_device::wardrobe::{Garment, OutfitEdge};
+use capsule_e2e::{StylistShape, write_untrained_stylist};
 use capsule_host::embedder::{Arch, EmbedderConfig};
-use capsule_host::onnx::{encode, export_embedder, export_stylist_decoder, export_stylist_encoder};
-use capsule_host::stylist::{
-    DecoderForm, DecoderKind, Standardizer, StylistConfig, TrainConfig, TrainedStylist,
-};
+use capsule_host::onnx::{encode, export_embedder};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::path::Path;
 
@@ -30,39 +26,13 @@ fn wardrobe(n: usize) -> (Vec<Garment>, Vec<OutfitEdge>) {
 }
 
 fn stylist_models(dir: &Path) -> StylistModels {
-    let device = Device::flex();
-    let config = StylistConfig {
-        input_dim: FEATURES + GarmentType::COUNT,
+    let shape = StylistShape {
+        features: FEATURES,
         hidden: 64,
-        layers: 2,
-        dropout: 0.0,
-        decoder: DecoderKind::TypeAware,
-        decoder_form: DecoderForm::DistanceProduct,
-    };
-    let stylist = TrainedStylist::new(
-        TrainConfig::new(config.clone(), "data".into(), "f.json".into()),
-        config.init(&device),
-        Standardizer {
-            mean: vec![0.0; FEATURES],
-            std: vec![1.0; FEATURES],
-        },
-        device,
-    );
-    let (e, d) = (dir.join("encoder.onnx"), dir.join("decoder.onnx"));
-    std::fs::write(&e, encode(&export_stylist_encoder(&stylist).unwrap())).unwrap();
-    std::fs::write(
-        &d,
-        encode(&export_stylist_decoder(&stylist.decoder).unwrap()),
-    )
-    .unwrap();
-    let spec = StylistSpec {
-        layers: 2,
-        hidden: 64,
-        feature_dim: FEATURES,
+        layers: 3,
         max_neighbours: 15,
-        features: "embedder".into(),
     };
-    StylistModels::load(&e, &d, spec, 1).unwrap()
+    write_untrained_stylist(dir, &shape, 1)
 }
 
 fn embed(c: &mut Criterion) {

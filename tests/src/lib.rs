@@ -126,3 +126,67 @@ pub fn garment_photos(dir: &std::path::Path, garments: usize) {
         .unwrap();
     }
 }
+
+/// Shape of a stylist made by [`write_untrained_stylist`].
+pub struct StylistShape {
+    pub features: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub max_neighbours: usize,
+}
+
+/// A freshly initialised (untrained) type-aware stylist of `shape`, exported to
+/// `dir/{encoder,decoder}.onnx` and loaded in tract as the device loads it. Costs and the
+/// plumbing do not depend on trained weights.
+pub fn write_untrained_stylist(
+    dir: &std::path::Path,
+    shape: &StylistShape,
+    seed: u64,
+) -> capsule_device::stylist::StylistModels {
+    use capsule_device::GarmentType;
+    use capsule_host::onnx::{export_stylist_decoder, export_stylist_encoder};
+    use capsule_host::stylist::{
+        DecoderForm, DecoderKind, Standardizer, StylistConfig, TrainConfig, TrainedStylist,
+    };
+    let device = burn::tensor::Device::flex();
+    device.seed(seed);
+    let config = StylistConfig {
+        input_dim: shape.features + GarmentType::COUNT,
+        hidden: shape.hidden,
+        layers: shape.layers,
+        dropout: 0.0,
+        decoder: DecoderKind::TypeAware,
+        decoder_form: DecoderForm::DistanceProduct,
+    };
+    let stylist = TrainedStylist::new(
+        TrainConfig::new(config.clone(), "data".into(), "f.json".into()),
+        config.init(&device),
+        Standardizer {
+            mean: vec![0.0; shape.features],
+            std: vec![0.5; shape.features],
+        },
+        device,
+    );
+    let (e, d) = (dir.join("encoder.onnx"), dir.join("decoder.onnx"));
+    std::fs::write(&e, encode(&export_stylist_encoder(&stylist).unwrap())).unwrap();
+    std::fs::write(
+        &d,
+        encode(&export_stylist_decoder(&stylist.decoder).unwrap()),
+    )
+    .unwrap();
+    let spec = capsule_device::bundle::StylistSpec {
+        layers: shape.layers,
+        hidden: shape.hidden,
+        feature_dim: shape.features,
+        max_neighbours: shape.max_neighbours,
+        features: capsule_device::bundle::STYLIST_FEATURES_EMBEDDER.into(),
+    };
+    capsule_device::stylist::StylistModels::load(&e, &d, spec, 1).unwrap()
+}
+
+/// Runs `capsule-host` in-process; panics with the command and error on failure.
+pub fn host(args: &[&str]) {
+    let mut all = vec!["capsule-host"];
+    all.extend_from_slice(args);
+    capsule_host::cli::run(all).unwrap_or_else(|e| panic!("capsule-host {args:?}: {e:#}"));
+}

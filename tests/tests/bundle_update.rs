@@ -6,14 +6,9 @@
 
 use capsule_device::bundle::slots::{Slot, Slots};
 use capsule_device::bundle::{MANIFEST_FILE, Manifest, NpyArray, SIGNATURE_FILE};
+use capsule_e2e::host;
 use capsule_host::bundle::{EMBEDDER_FILE, EMBEDDER_GOLDEN_OUT, read_key};
 use std::path::{Path, PathBuf};
-
-fn host(args: &[&str]) {
-    let mut all = vec!["capsule-host"];
-    all.extend_from_slice(args);
-    capsule_host::cli::run(all).unwrap_or_else(|e| panic!("capsule-host {args:?}: {e:#}"));
-}
 
 fn capsule(data: &Path, args: &[&str]) -> Result<(), String> {
     let mut all = vec![

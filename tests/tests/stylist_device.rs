@@ -1,56 +1,24 @@
 //! The stylist on the device, from exported ONNX files: incremental re-encoding equals a
 //! full one, and feedback changes the next suggestion at once.
 
-use burn::tensor::Device;
 use capsule_device::GarmentType;
-use capsule_device::bundle::StylistSpec;
 use capsule_device::stylist::{Anchor, EncodedWardrobe, StylistModels, Suggester, WardrobeGraph};
 use capsule_device::suggest::{Verdict, feedback_edges};
 use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
-use capsule_host::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
-use capsule_host::stylist::{
-    DecoderForm, DecoderKind, Standardizer, StylistConfig, TrainConfig, TrainedStylist,
-};
+use capsule_e2e::{StylistShape, write_untrained_stylist};
 
 const FEATURES: usize = 5;
 const HIDDEN: usize = 6;
 const LAYERS: usize = 2;
 
 fn models(dir: &std::path::Path, max_neighbours: usize) -> StylistModels {
-    let device = Device::flex();
-    device.seed(21);
-    let config = StylistConfig {
-        input_dim: FEATURES + GarmentType::COUNT,
+    let shape = StylistShape {
+        features: FEATURES,
         hidden: HIDDEN,
         layers: LAYERS,
-        dropout: 0.0,
-        decoder: DecoderKind::TypeAware,
-        decoder_form: DecoderForm::DistanceProduct,
-    };
-    let stylist = TrainedStylist::new(
-        TrainConfig::new(config.clone(), "data".into(), "f.json".into()),
-        config.init(&device),
-        Standardizer {
-            mean: vec![0.0; FEATURES],
-            std: vec![0.5; FEATURES],
-        },
-        device,
-    );
-    let (e, d) = (dir.join("encoder.onnx"), dir.join("decoder.onnx"));
-    std::fs::write(&e, encode(&export_stylist_encoder(&stylist).unwrap())).unwrap();
-    std::fs::write(
-        &d,
-        encode(&export_stylist_decoder(&stylist.decoder).unwrap()),
-    )
-    .unwrap();
-    let spec = StylistSpec {
-        layers: LAYERS,
-        hidden: HIDDEN,
-        feature_dim: FEATURES,
         max_neighbours,
-        features: "embedder".into(),
     };
-    StylistModels::load(&e, &d, spec, 1).unwrap()
+    write_untrained_stylist(dir, &shape, 21)
 }
 
 const TYPES: [GarmentType; 7] = GarmentType::ALL;

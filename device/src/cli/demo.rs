@@ -10,7 +10,6 @@ use super::{Session, models};
 use crate::bundle::signature::parse_public_key;
 use crate::bundle::slots::{ApplyOptions, Slots};
 use crate::camera::{FrameSource, ImageFile};
-use crate::stylist::Anchor;
 use crate::wardrobe::WardrobeStore;
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -141,14 +140,7 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
         .with_context(|| format!("{} gave no frame", camera.name()))?;
     let stylist = Stylist::open(&session, None)?;
     let (garment, features, anchor_report) = stylist.recognise(&session, &frame.image, None)?;
-    let anchor = if anchor_report.new {
-        Anchor::New {
-            garment: &garment,
-            features: &features,
-        }
-    } else {
-        Anchor::Known(&garment)
-    };
+    let anchor = anchor_report.anchor(&garment, &features);
     let outfits = stylist.outfits(&anchor, args.outfits)?;
     draw_outfits(
         &session,

@@ -56,6 +56,18 @@ pub struct AnchorReport {
     pub similarity: Option<f32>,
 }
 
+impl AnchorReport {
+    /// The anchor this report describes: `garment` from the wardrobe, or a new garment
+    /// with its embedder output `features`.
+    pub fn anchor<'a>(&self, garment: &'a Garment, features: &'a [f32]) -> Anchor<'a> {
+        if self.new {
+            Anchor::New { garment, features }
+        } else {
+            Anchor::Known(garment)
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct GarmentReport {
     pub id: GarmentId,
@@ -264,14 +276,7 @@ impl OutfitSource for Stylist {
         let (garment, report) = self
             .anchor_for(identification, embedding, view, None)
             .map_err(|e| format!("{e:#}"))?;
-        let anchor = if report.new {
-            Anchor::New {
-                garment: &garment,
-                features: embedding,
-            }
-        } else {
-            Anchor::Known(&garment)
-        };
+        let anchor = report.anchor(&garment, embedding);
         let outfits = Stylist::outfits(self, &anchor, self.outfits_per_view)
             .map_err(|e| format!("suggesting outfits: {e:#}"))?;
         Ok(outfits
@@ -350,14 +355,7 @@ pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
         }
         (None, None) => bail!("give a picture or --garment ID"),
     };
-    let anchor = if report.new {
-        Anchor::New {
-            garment: &garment,
-            features: &features,
-        }
-    } else {
-        Anchor::Known(&garment)
-    };
+    let anchor = report.anchor(&garment, &features);
     let outfits = stylist.outfits(&anchor, args.outfits)?;
     if let Some(path) = &args.screen {
         draw_outfits(

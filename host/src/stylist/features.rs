@@ -18,7 +18,7 @@
 //! the point to move to a binary sidecar.
 
 use super::graph::ItemGraph;
-use crate::data::polyvore::PolyvoreDataset;
+use crate::data::polyvore::{PolyvoreDataset, PolyvoreItem};
 use crate::embedder::TrainedEmbedder;
 use capsule_device::GarmentType;
 use capsule_device::camera::garment_region;
@@ -126,19 +126,23 @@ impl FeatureFile {
     }
 }
 
+/// An item's picture, or an error naming the item and its file.
+fn open_item(item: &PolyvoreItem) -> Result<RgbImage, FeatureError> {
+    image::open(&item.image)
+        .map(|p| p.to_rgb8())
+        .map_err(|e| FeatureError::Image {
+            id: item.item_id.clone(),
+            path: item.image.clone(),
+            message: e.to_string(),
+        })
+}
+
 /// Computes [`appearance_features`] for every item of `data` (in parallel).
 pub fn compute_for_dataset(data: &PolyvoreDataset) -> Result<FeatureFile, FeatureError> {
     let items: Vec<_> = data.items.values().collect();
     let rows = items
         .par_iter()
-        .map(|item| {
-            let image = image::open(&item.image).map_err(|e| FeatureError::Image {
-                id: item.item_id.clone(),
-                path: item.image.clone(),
-                message: e.to_string(),
-            })?;
-            Ok((item.item_id.clone(), appearance_features(&image.to_rgb8())))
-        })
+        .map(|item| Ok((item.item_id.clone(), appearance_features(&open_item(item)?))))
         .collect::<Result<BTreeMap<_, _>, FeatureError>>()?;
     Ok(FeatureFile {
         format: FORMAT.into(),
@@ -174,14 +178,7 @@ pub fn compute_with_embedder(
     for chunk in items.chunks(256) {
         let pictures = chunk
             .par_iter()
-            .map(|item| {
-                let image = image::open(&item.image).map_err(|e| FeatureError::Image {
-                    id: item.item_id.clone(),
-                    path: item.image.clone(),
-                    message: e.to_string(),
-                })?;
-                Ok(garment_region(&image.to_rgb8(), [0.0, 0.0, 1.0, 1.0]))
-            })
+            .map(|item| Ok(garment_region(&open_item(item)?, [0.0, 0.0, 1.0, 1.0])))
             .collect::<Result<Vec<_>, FeatureError>>()?;
         let (vectors, d) = embedder
             .embed_images(&pictures)
