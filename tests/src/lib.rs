@@ -190,3 +190,49 @@ pub fn host(args: &[&str]) {
     all.extend_from_slice(args);
     capsule_host::cli::run(all).unwrap_or_else(|e| panic!("capsule-host {args:?}: {e:#}"));
 }
+
+/// A small synthetic In-shop set (16 garments × 3 views, seed 4) under `root/synth` and an
+/// embedder briefly trained on it (1 epoch × 2 steps of 4×2) in `root/run`, with
+/// `train_args` added (e.g. `--preset tiny`). Returns the In-shop folder and the run.
+pub fn synth_and_train_embedder(
+    root: &std::path::Path,
+    train_args: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let synth = root.join("synth");
+    let path = |p: &std::path::Path| p.display().to_string();
+    host(&[
+        "data",
+        "synth",
+        "--out",
+        &path(&synth),
+        "--garments",
+        "16",
+        "--views",
+        "3",
+        "--outfits",
+        "10",
+        "--seed",
+        "4",
+    ]);
+    let (data, run) = (synth.join("inshop"), root.join("run"));
+    let (data_arg, run_arg) = (path(&data), path(&run));
+    let mut args = vec![
+        "train",
+        "embedder",
+        "--data",
+        &data_arg,
+        "--format",
+        "inshop",
+        "--epochs",
+        "1",
+        "--pk",
+        "4,2",
+        "--steps-per-epoch",
+        "2",
+        "--out",
+        &run_arg,
+    ];
+    args.extend_from_slice(train_args);
+    host(&args);
+    (data, run)
+}

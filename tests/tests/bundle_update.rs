@@ -61,41 +61,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_path_buf();
-    let synth = root.join("synth");
-    host(&[
-        "data",
-        "synth",
-        "--out",
-        s(&synth),
-        "--garments",
-        "16",
-        "--views",
-        "3",
-        "--outfits",
-        "10",
-        "--seed",
-        "4",
-    ]);
-    let data = synth.join("inshop");
-    let run = root.join("run");
-    host(&[
-        "train",
-        "embedder",
-        "--data",
-        s(&data),
-        "--format",
-        "inshop",
-        "--preset",
-        "tiny",
-        "--epochs",
-        "1",
-        "--pk",
-        "4,2",
-        "--steps-per-epoch",
-        "2",
-        "--out",
-        s(&run),
-    ]);
+    let (data, run) = capsule_e2e::synth_and_train_embedder(&root, &["--preset", "tiny"]);
     let key = root.join("keys/bundle.key");
     host(&["keygen", "--out", s(&key)]);
     let public = std::fs::read_to_string(capsule_host::bundle::public_path(&key))

@@ -47,43 +47,7 @@ fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 fn variant_bundle_is_flashed_installed_and_run_at_the_boards_precision() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let synth = root.join("synth");
-    host(&[
-        "data",
-        "synth",
-        "--out",
-        s(&synth),
-        "--garments",
-        "16",
-        "--views",
-        "3",
-        "--outfits",
-        "10",
-        "--seed",
-        "4",
-    ])
-    .unwrap();
-    let data = synth.join("inshop");
-    let run = root.join("run");
-    host(&[
-        "train",
-        "embedder",
-        "--data",
-        s(&data),
-        "--format",
-        "inshop",
-        "--epochs",
-        "1",
-        "--pk",
-        "4,2",
-        "--steps-per-epoch",
-        "2",
-        "--seed",
-        "8",
-        "--out",
-        s(&run),
-    ])
-    .unwrap();
+    let (data, run) = capsule_e2e::synth_and_train_embedder(root, &["--seed", "8"]);
     let bundle = root.join("bundle-v1");
     host(&[
         "bundle",
