@@ -99,30 +99,18 @@ pub struct StylistTiming {
 /// The bundle's stylist on generated wardrobes of each size (none when it has no stylist).
 fn time_stylist(dir: &Path, threads: usize, sizes: &[usize]) -> Result<Vec<StylistTiming>> {
     let manifest = read_manifest(dir)?;
-    let bundle = crate::bundle::VerifiedBundle {
-        dir: dir.to_path_buf(),
-        manifest_bytes: Vec::new(),
-        manifest,
-    };
-    if bundle.manifest.stylist.is_none() {
+    if manifest.stylist.is_none() {
         return Ok(Vec::new());
     }
-    let embedder_file = &bundle
-        .manifest
+    let embedder_file = &manifest
         .model(ModelRole::Embedder, Precision::F32)
         .context("the bundle has no f32 embedder")?
         .file;
-    let mut embedder = Embedder::load(
-        &dir.join(embedder_file),
-        &bundle.manifest.preprocessing,
-        threads,
-    )?;
-    let frame = image::RgbImage::from_fn(640, 480, |x, y| {
-        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
-    });
+    let mut embedder = Embedder::load(&dir.join(embedder_file), &manifest.preprocessing, threads)?;
+    let frame = test_frame();
     let mut out = Vec::new();
     for &size in sizes {
-        let Some(models) = StylistModels::from_bundle(&bundle, threads)? else {
+        let Some(models) = StylistModels::from_manifest(dir, &manifest, threads)? else {
             break;
         };
         let dim = models.spec().feature_dim;
@@ -186,11 +174,16 @@ fn timing(mut samples: Vec<f64>) -> Timing {
     }
 }
 
+/// A deterministic 640×480 camera-sized frame with texture everywhere.
+fn test_frame() -> image::RgbImage {
+    image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
+    })
+}
+
 /// Median and p90 of embedding one 640×480 frame, `pictures` times after a warm-up.
 fn time_embedder(embedder: &mut Embedder, pictures: usize) -> Result<Timing> {
-    let picture = image::RgbImage::from_fn(640, 480, |x, y| {
-        image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
-    });
+    let picture = test_frame();
     embedder.embed(&picture)?; // warm-up
     let mut samples = Vec::with_capacity(pictures);
     for _ in 0..pictures.max(1) {

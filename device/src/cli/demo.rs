@@ -147,15 +147,13 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
         &args.screen,
         &frame.image,
         &anchor_report.name,
-        &stylist,
-        &anchor,
         &outfits,
     )?;
     say(format!("camera: {}", photo.display()));
     print_report(
         SuggestReport {
             anchor: anchor_report,
-            outfits: outfits.into_iter().map(|(_, r)| r).collect(),
+            outfits: outfits.into_iter().map(|o| o.report).collect(),
         },
         args.json,
     )?;

@@ -151,12 +151,34 @@ fn open_spi_panel(display: &crate::board::DisplayProfile) -> Result<Box<dyn Scre
 }
 
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {
-    let path = super::models::embedder_path(session, args.embedder.as_deref())?;
+    // Outfits come from the active bundle's stylist (a named --embedder file has none).
+    let mut stylist = match (&args.embedder, args.no_outfits) {
+        (None, false) => match Stylist::open(session, None) {
+            Ok(stylist) => Some(stylist),
+            Err(e) => {
+                eprintln!("note: no outfit suggestions: {e:#}");
+                None
+            }
+        },
+        _ => None,
+    };
+    // The stylist has already checked the active bundle and read the wardrobe: reuse both.
+    let path = match &stylist {
+        Some(stylist) => stylist.embedder_path.clone(),
+        None => super::models::embedder_path(session, args.embedder.as_deref())?,
+    };
     let (mut embedder, calibrated) =
         load_embedder_for(&path, session.threads(), session.precision())?;
     // The store is read once and closed, so `capsule wardrobe` works while this runs.
-    let garments = WardrobeStore::open(&session.data_dir)?.garments()?;
-    let (index, skipped) = EmbeddingIndex::build(&garments);
+    let stored;
+    let garments = match &stylist {
+        Some(stylist) => stylist.suggester.garments(),
+        None => {
+            stored = WardrobeStore::open(&session.data_dir)?.garments()?;
+            &stored
+        }
+    };
+    let (index, skipped) = EmbeddingIndex::build(garments);
     if skipped > 0 {
         eprintln!(
             "note: {skipped} garments have embeddings from another model and will not be matched"
@@ -179,17 +201,6 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
         sampler.insert(RssSampler::new(source.as_mut(), RSS_EVERY))
     } else {
         source.as_mut()
-    };
-    // Outfits come from the active bundle's stylist (a named --embedder file has none).
-    let mut stylist = match (&args.embedder, args.no_outfits) {
-        (None, false) => match Stylist::open(session, None) {
-            Ok(stylist) => Some(stylist),
-            Err(e) => {
-                eprintln!("note: no outfit suggestions: {e:#}");
-                None
-            }
-        },
-        _ => None,
     };
     let stats = runtime::run_with_outfits(
         frames,

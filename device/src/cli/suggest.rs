@@ -8,7 +8,7 @@ use crate::garment::GarmentType;
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, Identification};
 use crate::runtime::{OutfitSource, OutfitView, PngSink, ScreenSink};
 use crate::stylist::{Anchor, StylistModels, Suggester};
-use crate::suggest::{Outfit, colour_scheme, dominant_hue, parse_outfit_key};
+use crate::suggest::{colour_scheme, dominant_hue, parse_outfit_key};
 use crate::wardrobe::{Garment, GarmentId, GarmentStatus, WardrobeStore, decode_thumbnail};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -213,26 +213,29 @@ impl Stylist {
         Ok((garment, report))
     }
 
-    /// Outfits around `anchor` with their explanations.
-    pub fn outfits(&self, anchor: &Anchor, k: usize) -> Result<Vec<(Outfit, OutfitReport)>> {
+    /// Outfits around `anchor` with their explanations and pictures. Every picture shown
+    /// is read in one opening of the store, once.
+    pub fn outfits(&self, anchor: &Anchor, k: usize) -> Result<Vec<ShownOutfit>> {
         let outfits = self.suggester.suggest(anchor, k)?;
+        let anchor_id = anchor.garment().id;
         let lookup = |id: GarmentId| {
-            if id == anchor.garment().id {
+            if id == anchor_id {
                 Some(anchor.garment())
             } else {
                 self.suggester.garment(id)
             }
         };
+        let members: Vec<Vec<&Garment>> = outfits
+            .iter()
+            .map(|o| o.garments.iter().filter_map(|&id| lookup(id)).collect())
+            .collect();
+        let mut pictures = self.pictures(&members.concat()).into_iter();
         Ok(outfits
-            .into_iter()
-            .map(|outfit| {
-                let members: Vec<&Garment> = outfit
-                    .garments
-                    .iter()
-                    .filter_map(|&id| lookup(id))
-                    .collect();
-                let hues: Vec<Option<f32>> =
-                    self.pictures(&members).iter().map(dominant_hue).collect();
+            .iter()
+            .zip(&members)
+            .map(|(outfit, members)| {
+                let own: Vec<RgbImage> = pictures.by_ref().take(members.len()).collect();
+                let hues: Vec<Option<f32>> = own.iter().map(dominant_hue).collect();
                 let report = OutfitReport {
                     key: outfit.key(),
                     score: outfit.score,
@@ -246,23 +249,23 @@ impl Stylist {
                         })
                         .collect(),
                 };
-                (outfit, report)
+                let pictures = members
+                    .iter()
+                    .zip(own)
+                    .filter(|(g, _)| g.id != anchor_id)
+                    .map(|(_, picture)| picture)
+                    .collect();
+                ShownOutfit { report, pictures }
             })
             .collect())
     }
 }
 
-impl Stylist {
-    /// Pictures of an outfit's garments other than the anchor.
-    fn outfit_pictures(&self, outfit: &Outfit, anchor: &Anchor) -> Vec<RgbImage> {
-        let others: Vec<&Garment> = outfit
-            .garments
-            .iter()
-            .filter(|&&id| id != anchor.garment().id)
-            .filter_map(|&id| self.suggester.garment(id))
-            .collect();
-        self.pictures(&others)
-    }
+/// A suggested outfit as reported and as drawn.
+pub(crate) struct ShownOutfit {
+    pub report: OutfitReport,
+    /// Pictures of its garments other than the anchor, in outfit order.
+    pub pictures: Vec<RgbImage>,
 }
 
 /// The frame loop asks the stylist for outfits after each recognition.
@@ -281,11 +284,11 @@ impl OutfitSource for Stylist {
             .map_err(|e| format!("suggesting outfits: {e:#}"))?;
         Ok(outfits
             .into_iter()
-            .map(|(outfit, report)| OutfitView {
-                pictures: self.outfit_pictures(&outfit, &anchor),
-                key: report.key,
-                score: report.score,
-                why: report.why,
+            .map(|o| OutfitView {
+                pictures: o.pictures,
+                key: o.report.key,
+                score: o.report.score,
+                why: o.report.why,
             })
             .collect())
     }
@@ -297,25 +300,18 @@ pub(crate) fn draw_outfits(
     path: &Path,
     anchor_picture: &RgbImage,
     anchor_name: &str,
-    stylist: &Stylist,
-    anchor: &Anchor,
-    outfits: &[(Outfit, OutfitReport)],
+    outfits: &[ShownOutfit],
 ) -> Result<()> {
     let (width, height) = session
         .board
         .as_ref()
         .map_or((480, 320), |b| (b.display.width, b.display.height));
-    let pictures: Vec<Vec<RgbImage>> = outfits
-        .iter()
-        .map(|(outfit, _)| stylist.outfit_pictures(outfit, anchor))
-        .collect();
     let cards: Vec<OutfitCard> = outfits
         .iter()
-        .zip(&pictures)
-        .map(|((_, report), pictures)| OutfitCard {
-            pictures: pictures.iter().collect(),
-            score: report.score,
-            why: report.why.clone(),
+        .map(|o| OutfitCard {
+            pictures: o.pictures.iter().collect(),
+            score: o.report.score,
+            why: o.report.why.clone(),
         })
         .collect();
     PngSink::new(path, width, height)
@@ -358,20 +354,12 @@ pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
     let anchor = report.anchor(&garment, &features);
     let outfits = stylist.outfits(&anchor, args.outfits)?;
     if let Some(path) = &args.screen {
-        draw_outfits(
-            session,
-            path,
-            &picture,
-            &report.name,
-            &stylist,
-            &anchor,
-            &outfits,
-        )?;
+        draw_outfits(session, path, &picture, &report.name, &outfits)?;
     }
     print_report(
         SuggestReport {
             anchor: report,
-            outfits: outfits.into_iter().map(|(_, r)| r).collect(),
+            outfits: outfits.into_iter().map(|o| o.report).collect(),
         },
         args.json,
     )

@@ -4,7 +4,7 @@
 use super::StylistError;
 use super::contract::{NODES, PAIRS, SLOTS};
 use super::graph::EncoderInputs;
-use crate::bundle::{Dim, ModelRole, Precision, StylistSpec, VerifiedBundle};
+use crate::bundle::{Dim, Manifest, ModelRole, Precision, StylistSpec, VerifiedBundle};
 use crate::engine::{EngineError, InputShape, OnnxModel};
 use crate::garment::GarmentType;
 use std::path::Path;
@@ -23,7 +23,15 @@ impl StylistModels {
         bundle: &VerifiedBundle,
         threads: usize,
     ) -> Result<Option<Self>, StylistError> {
-        let manifest = &bundle.manifest;
+        Self::from_manifest(&bundle.dir, &bundle.manifest, threads)
+    }
+
+    /// The stylist a manifest lists, its files in `dir`, or `None` when it lists none.
+    pub fn from_manifest(
+        dir: &Path,
+        manifest: &Manifest,
+        threads: usize,
+    ) -> Result<Option<Self>, StylistError> {
         let (Some(spec), Some(encoder), Some(decoder)) = (
             &manifest.stylist,
             manifest.model(ModelRole::StylistEncoder, Precision::F32),
@@ -32,8 +40,8 @@ impl StylistModels {
             return Ok(None);
         };
         Self::load(
-            &bundle.dir.join(&encoder.file),
-            &bundle.dir.join(&decoder.file),
+            &dir.join(&encoder.file),
+            &dir.join(&decoder.file),
             spec.clone(),
             threads,
         )

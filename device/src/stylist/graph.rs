@@ -34,6 +34,45 @@ pub struct EncoderInputs {
     pub weights: Vec<f32>,
 }
 
+impl EncoderInputs {
+    /// Inputs for nodes with row-major `features`, `types`, and neighbour `lists` (node
+    /// indices; each list averaged with weight `1/len`), padded to the longest list.
+    pub fn from_lists(features: Vec<f32>, types: &[GarmentType], lists: &[Vec<usize>]) -> Self {
+        let nodes = lists.len();
+        let slots = lists.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let mut inputs = Self {
+            nodes,
+            slots,
+            features,
+            types: vec![0.0; nodes * GarmentType::COUNT],
+            neighbours: vec![0.0; nodes * slots],
+            weights: vec![0.0; nodes * slots],
+        };
+        for (i, (list, t)) in lists.iter().zip(types).enumerate() {
+            inputs.types[i * GarmentType::COUNT + t.index()] = 1.0;
+            for (k, &j) in list.iter().enumerate() {
+                inputs.neighbours[i * slots + k] = j as f32;
+                inputs.weights[i * slots + k] = 1.0 / list.len() as f32;
+            }
+        }
+        inputs
+    }
+
+    /// One node with no neighbours (a garment not in the wardrobe).
+    pub fn isolated(features: &[f32], garment_type: GarmentType) -> Self {
+        let mut types = vec![0.0; GarmentType::COUNT];
+        types[garment_type.index()] = 1.0;
+        Self {
+            nodes: 1,
+            slots: 1,
+            features: features.to_vec(),
+            types,
+            neighbours: vec![0.0],
+            weights: vec![0.0],
+        }
+    }
+}
+
 impl WardrobeGraph {
     /// The graph of `garments` and the positive `edges` between them. Every garment needs an
     /// embedding of `feature_dim` values; edges to unknown garments are ignored (the store

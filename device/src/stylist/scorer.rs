@@ -44,8 +44,7 @@ pub struct PoolScores {
 
 impl PairScorer for PoolScores {
     fn score(&self, a: GarmentId, b: GarmentId) -> f32 {
-        let key = if a < b { (a, b) } else { (b, a) };
-        self.scores.get(&key).copied().unwrap_or(0.0)
+        self.scores.get(&ordered(a, b)).copied().unwrap_or(0.0)
     }
 }
 
@@ -151,22 +150,6 @@ fn pair_row(a: &Garment, b: &Garment) -> usize {
 
 fn ordered(a: GarmentId, b: GarmentId) -> (GarmentId, GarmentId) {
     if a < b { (a, b) } else { (b, a) }
-}
-
-impl EncoderInputs {
-    /// One node with no neighbours (a garment not in the wardrobe).
-    pub fn isolated(features: &[f32], garment_type: GarmentType) -> Self {
-        let mut types = vec![0.0; GarmentType::COUNT];
-        types[garment_type.index()] = 1.0;
-        Self {
-            nodes: 1,
-            slots: 1,
-            features: features.to_vec(),
-            types,
-            neighbours: vec![0.0],
-            weights: vec![0.0],
-        }
-    }
 }
 
 #[cfg(test)]
