@@ -111,7 +111,7 @@ pub fn flash_to_dir(bundle: &Path, dir: &Path) -> Result<PathBuf, FlashError> {
 }
 
 /// Copies regular files and folders (links are refused), fsyncing each.
-fn copy_tree(from: &Path, to: &Path) -> Result<(), FlashError> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<(), FlashError> {
     std::fs::create_dir_all(to).map_err(io(to, "create folder"))?;
     for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
         let entry = entry.map_err(io(from, "list"))?;

@@ -5,7 +5,7 @@ use super::{BundleError, GOLDEN_TOLERANCE, write};
 use crate::onnx::stylist::{decoder_inputs, encoder_inputs};
 use crate::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
 use crate::stylist::training::{EpochMetrics, best_epoch};
-use crate::stylist::{Checkpoint, MessageEdges, StylistError, TrainedStylist};
+use crate::stylist::{Checkpoint, StylistError, TrainedStylist};
 use crate::training::{Backend, RunDir};
 use burn::module::Module;
 use capsule_device::GarmentType;
@@ -14,6 +14,7 @@ use capsule_device::bundle::{
     sha256_hex,
 };
 use capsule_device::garment::type_pair_index;
+use capsule_device::stylist::EncoderInputs;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -70,22 +71,22 @@ pub fn stylist_models(
     write(&out.join(DECODER_FILE), &decoder)?;
 
     // Golden encoder pair: a fixed small graph, embedded by burn.
-    let graph = GoldenGraph::new(feature_dim);
-    let burn_inputs = graph.burn_inputs(&stylist);
-    let z = stylist.encode(
-        &burn_inputs,
-        &MessageEdges::from_neighbour_lists(&graph.lists),
-    );
+    let graph = golden_graph(feature_dim);
+    let z = stylist.encode_device_inputs(&graph);
     let encoder_golden = golden_files(
         out,
         "stylist-encoder",
         &[
             ("features", vec![GOLDEN_NODES, feature_dim], graph.features),
             ("types", vec![GOLDEN_NODES, GarmentType::COUNT], graph.types),
-            ("neighbours", vec![GOLDEN_NODES, GOLDEN_SLOTS], graph.slots),
+            (
+                "neighbours",
+                vec![GOLDEN_NODES, graph.slots],
+                graph.neighbours,
+            ),
             (
                 "neighbour_weights",
-                vec![GOLDEN_NODES, GOLDEN_SLOTS],
+                vec![GOLDEN_NODES, graph.slots],
                 graph.weights,
             ),
         ],
@@ -102,7 +103,7 @@ pub fn stylist_models(
         a.extend_from_slice(zi);
         b.extend_from_slice(zj);
         rows.push(type_pair_index(ti, tj) as f32);
-        want.push(sigmoid(stylist.pair_logit(zi, ti, zj, tj)));
+        want.push(stylist.pair_compatibility(zi, ti, zj, tj));
     }
     let decoder_golden = golden_files(
         out,
@@ -180,10 +181,6 @@ fn invalid(run_dir: &Path, e: StylistError) -> BundleError {
     BundleError::Invalid(format!("stylist run {}: {e}", run_dir.display()))
 }
 
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 fn golden_type(node: usize) -> usize {
     node % GarmentType::COUNT
 }
@@ -217,69 +214,29 @@ fn golden_files(
 }
 
 /// A fixed graph that exercises every part of the encoder: nodes of every type, full and
-/// padded neighbour lists, and an isolated node.
-struct GoldenGraph {
-    lists: Vec<Vec<u32>>,
-    features: Vec<f32>,
-    types: Vec<f32>,
-    slots: Vec<f32>,
-    weights: Vec<f32>,
-}
-
-impl GoldenGraph {
-    fn new(feature_dim: usize) -> Self {
-        let n = GOLDEN_NODES;
-        let lists: Vec<Vec<u32>> = (0..n as u32)
-            .map(|i| match i {
-                0 => vec![],
-                i => (1..=(i as usize % GOLDEN_SLOTS) + 1)
-                    .map(|d| (i + d as u32 * 2) % n as u32)
-                    .filter(|&j| j != i)
-                    .collect(),
-            })
+/// padded neighbour lists (up to [`GOLDEN_SLOTS`]), and an isolated node.
+fn golden_graph(feature_dim: usize) -> EncoderInputs {
+    let n = GOLDEN_NODES;
+    let lists: Vec<Vec<usize>> = (0..n)
+        .map(|i| match i {
+            0 => vec![],
+            i => (1..=(i % GOLDEN_SLOTS) + 1)
+                .map(|d| (i + d * 2) % n)
+                .filter(|&j| j != i)
+                .collect(),
+        })
+        .collect();
+    // Unit-length rows like the embedder's, from a fixed formula.
+    let mut features = Vec::with_capacity(n * feature_dim);
+    for i in 0..n {
+        let row: Vec<f32> = (0..feature_dim)
+            .map(|k| ((i * 31 + k * 17) % 23) as f32 / 11.0 - 1.0)
             .collect();
-        // Unit-length rows like the embedder's, from a fixed formula.
-        let mut features = Vec::with_capacity(n * feature_dim);
-        for i in 0..n {
-            let row: Vec<f32> = (0..feature_dim)
-                .map(|k| ((i * 31 + k * 17) % 23) as f32 / 11.0 - 1.0)
-                .collect();
-            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
-            features.extend(row.iter().map(|v| v / norm));
-        }
-        let mut types = vec![0.0; n * GarmentType::COUNT];
-        let mut slots = vec![0.0; n * GOLDEN_SLOTS];
-        let mut weights = vec![0.0; n * GOLDEN_SLOTS];
-        for (i, list) in lists.iter().enumerate() {
-            types[i * GarmentType::COUNT + golden_type(i)] = 1.0;
-            for (s, &j) in list.iter().enumerate() {
-                slots[i * GOLDEN_SLOTS + s] = j as f32;
-                weights[i * GOLDEN_SLOTS + s] = 1.0 / list.len() as f32;
-            }
-        }
-        Self {
-            lists,
-            features,
-            types,
-            slots,
-            weights,
-        }
+        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+        features.extend(row.iter().map(|v| v / norm));
     }
-
-    /// The same graph as burn's encoder reads it (standardised features + one-hot type).
-    fn burn_inputs(&self, stylist: &TrainedStylist) -> Vec<f32> {
-        let dim = stylist.standardizer.dim();
-        let mut out = Vec::new();
-        for i in 0..GOLDEN_NODES {
-            out.extend(
-                stylist
-                    .standardizer
-                    .apply(&self.features[i * dim..(i + 1) * dim]),
-            );
-            out.extend_from_slice(
-                &self.types[i * GarmentType::COUNT..(i + 1) * GarmentType::COUNT],
-            );
-        }
-        out
-    }
+    let types: Vec<GarmentType> = (0..n)
+        .filter_map(|i| GarmentType::from_index(golden_type(i)))
+        .collect();
+    EncoderInputs::from_lists(features, &types, &lists)
 }

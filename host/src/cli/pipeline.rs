@@ -7,6 +7,7 @@ use crate::data::fmnist;
 use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
 use crate::embedder::data::{DataFormat, DataSource, load_eval};
 use crate::embedder::{self, RetrievalScores, TrainedEmbedder};
+use crate::flash::copy_tree;
 use crate::stylist::{self, Checkpoint, StylistScores, TrainedStylist, features};
 use crate::training::Backend;
 use anyhow::{Context, Result};
@@ -314,17 +315,8 @@ pub fn run(args: PipelineArgs) -> Result<()> {
 /// import` reads) and `camera.jpg`, a camera-like view of one of its garments (what the
 /// demo holds up to the mirror).
 fn demo_wardrobe(data: &Path, out: &Path) -> Result<()> {
-    let copy = |from: &Path, to: &Path| -> Result<()> {
-        if let Some(parent) = to.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::copy(from, to)
-            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-        Ok(())
-    };
-    let polyvore = data.join("polyvore");
-    copy_tree(&polyvore, out, &copy)?;
-    // The first garment is a top (the generator cycles types); its front view is the photo.
+    copy_tree(&data.join("polyvore"), out)?;
+    // The photo: the first listed camera view of a top.
     let views = data.join("inshop/list_eval_partition.txt");
     let list =
         std::fs::read_to_string(&views).with_context(|| format!("reading {}", views.display()))?;
@@ -334,19 +326,9 @@ fn demo_wardrobe(data: &Path, out: &Path) -> Result<()> {
         .filter_map(|l| l.split_whitespace().next())
         .find(|name| name.contains("Tees_Tanks") || name.contains("Blouses"))
         .with_context(|| format!("no top among the views in {}", views.display()))?;
-    copy(&data.join("inshop").join(photo), &out.join("camera.jpg"))
-}
-
-fn copy_tree(from: &Path, to: &Path, copy: &dyn Fn(&Path, &Path) -> Result<()>) -> Result<()> {
-    for entry in std::fs::read_dir(from).with_context(|| format!("listing {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target, copy)?;
-        } else {
-            copy(&entry.path(), &target)?;
-        }
-    }
+    let (from, to) = (data.join("inshop").join(photo), out.join("camera.jpg"));
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 

@@ -221,7 +221,7 @@ mod tests {
     use super::*;
     use crate::onnx::encode;
     use crate::stylist::model::{DecoderForm, StylistConfig};
-    use crate::stylist::{MessageEdges, Standardizer, TrainConfig, type_pair_index};
+    use crate::stylist::{Standardizer, TrainConfig, type_pair_index};
     use burn::tensor::Device;
     use capsule_device::bundle::StylistSpec;
     use capsule_device::stylist::{EncoderInputs, StylistModels};
@@ -249,48 +249,26 @@ mod tests {
         TrainedStylist::new(config, model.init(&device), standardizer, device)
     }
 
-    /// A random graph of `n` nodes with at most `k` neighbours each, as the device feeds it
-    /// and as burn computes it.
-    fn graph(n: usize, k: usize, seed: u64) -> (EncoderInputs, Vec<Vec<u32>>) {
+    /// A random graph of `n` nodes with at most `k` neighbours each, as the device feeds it.
+    fn graph(n: usize, k: usize, seed: u64) -> EncoderInputs {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let lists: Vec<Vec<u32>> = (0..n)
+        let lists: Vec<Vec<usize>> = (0..n)
             .map(|i| {
                 let len = rng.random_range(0..=k);
-                let mut l: Vec<u32> = (0..len).map(|_| rng.random_range(0..n as u32)).collect();
-                l.retain(|&j| j as usize != i);
+                let mut l: Vec<usize> = (0..len).map(|_| rng.random_range(0..n)).collect();
+                l.retain(|&j| j != i);
                 l.sort();
                 l.dedup();
                 l
             })
             .collect();
-        let mut x = EncoderInputs {
-            nodes: n,
-            slots: k,
-            features: (0..n * FEATURES)
-                .map(|_| rng.random_range(-1.0..1.0))
-                .collect(),
-            types: vec![0.0; n * GarmentType::COUNT],
-            neighbours: vec![0.0; n * k],
-            weights: vec![0.0; n * k],
-        };
-        for (i, list) in lists.iter().enumerate() {
-            x.types[i * GarmentType::COUNT + i % GarmentType::COUNT] = 1.0;
-            for (s, &j) in list.iter().enumerate() {
-                x.neighbours[i * k + s] = j as f32;
-                x.weights[i * k + s] = 1.0 / list.len() as f32;
-            }
-        }
-        (x, lists)
-    }
-
-    fn burn_inputs(stylist: &TrainedStylist, x: &EncoderInputs) -> Vec<f32> {
-        let mut out = Vec::new();
-        for i in 0..x.nodes {
-            let row = &x.features[i * FEATURES..(i + 1) * FEATURES];
-            out.extend(stylist.standardizer.apply(row));
-            out.extend_from_slice(&x.types[i * GarmentType::COUNT..(i + 1) * GarmentType::COUNT]);
-        }
-        out
+        let features = (0..n * FEATURES)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let types: Vec<GarmentType> = (0..n)
+            .map(|i| GarmentType::ALL[i % GarmentType::COUNT])
+            .collect();
+        EncoderInputs::from_lists(features, &types, &lists)
     }
 
     fn max_error(a: &[f32], b: &[f32]) -> f32 {
@@ -330,12 +308,9 @@ mod tests {
             };
             let models = StylistModels::load(&encoder_path, &decoder_path, spec, 1).unwrap();
             for (n, k) in [(5, 2), (37, 4)] {
-                let (x, lists) = graph(n, k, seed * 100 + n as u64);
+                let x = graph(n, k, seed * 100 + n as u64);
                 let tract = models.encode(&x).unwrap();
-                let burn = stylist.encode(
-                    &burn_inputs(&stylist, &x),
-                    &MessageEdges::from_neighbour_lists(&lists),
-                );
+                let burn = stylist.encode_device_inputs(&x);
                 let err = max_error(&tract, &burn);
                 assert!(
                     err < 1e-4,
@@ -355,8 +330,7 @@ mod tests {
                     a.extend_from_slice(row(i));
                     b.extend_from_slice(row(j));
                     slots.push(type_pair_index(ti, tj));
-                    let logit = stylist.pair_logit(row(i), ti, row(j), tj);
-                    want.push(1.0 / (1.0 + (-logit).exp()));
+                    want.push(stylist.pair_compatibility(row(i), ti, row(j), tj));
                 }
                 let got = models.score(&a, &b, &slots).unwrap();
                 let err = max_error(&got, &want);

@@ -11,6 +11,8 @@ use crate::training::{Backend, RunDir};
 use burn::module::Module;
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, TensorData};
+use capsule_device::GarmentType;
+use capsule_device::stylist::EncoderInputs;
 use std::path::Path;
 
 /// Trained weights (in inference mode), the feature statistics they were trained with, and
@@ -114,6 +116,34 @@ impl TrainedStylist {
     /// Compatibility logit of two embeddings of garment types `ta`, `tb` (higher = better).
     pub fn pair_logit(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
         self.decoder.logit(a, ta, b, tb)
+    }
+
+    /// Compatibility as the exported decoder gives it: the logit through a sigmoid, 0..1.
+    pub fn pair_compatibility(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
+        1.0 / (1.0 + (-self.pair_logit(a, ta, b, tb)).exp())
+    }
+
+    /// Embeddings of a graph given as the device feeds the exported encoder (raw features,
+    /// type one-hot, neighbour slots and weights): the reference the export must match.
+    pub fn encode_device_inputs(&self, x: &EncoderInputs) -> Vec<f32> {
+        let dim = self.standardizer.dim();
+        let types = GarmentType::COUNT;
+        let mut inputs = Vec::with_capacity(x.nodes * (dim + types));
+        let mut lists = Vec::with_capacity(x.nodes);
+        for i in 0..x.nodes {
+            inputs.extend(self.standardizer.apply(&x.features[i * dim..(i + 1) * dim]));
+            inputs.extend_from_slice(&x.types[i * types..(i + 1) * types]);
+            let slots = i * x.slots..(i + 1) * x.slots;
+            lists.push(
+                x.neighbours[slots.clone()]
+                    .iter()
+                    .zip(&x.weights[slots])
+                    .filter(|(_, w)| **w > 0.0)
+                    .map(|(&j, _)| j as u32)
+                    .collect::<Vec<u32>>(),
+            );
+        }
+        self.encode(&inputs, &MessageEdges::from_neighbour_lists(&lists))
     }
 }
 
