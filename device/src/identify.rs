@@ -173,6 +173,7 @@ mod tests {
             name: format!("g{id}"),
             thumbnail_png: vec![],
             embedding,
+            style: Vec::new(),
             added_unix: 0,
             last_worn_unix: None,
             status: GarmentStatus::Available,

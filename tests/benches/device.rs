@@ -10,7 +10,7 @@ use capsule_device::engine::Embedder;
 use capsule_device::identify::EmbeddingIndex;
 use capsule_device::preprocess::PreprocessSpec;
 use capsule_device::stylist::generated::generated_wardrobe;
-use capsule_device::stylist::{Anchor, StylistModels, Suggester};
+use capsule_device::stylist::{Anchor, NodeFeatures, StylistModels, Suggester};
 use capsule_device::wardrobe::{Garment, OutfitEdge};
 use capsule_e2e::{StylistShape, write_untrained_stylist};
 use capsule_host::embedder::{Arch, EmbedderConfig};
@@ -22,7 +22,7 @@ const FEATURES: usize = 128;
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
 fn wardrobe(n: usize) -> (Vec<Garment>, Vec<OutfitEdge>) {
-    generated_wardrobe(n, FEATURES, n as u64)
+    generated_wardrobe(n, NodeFeatures::embedding(FEATURES), n as u64)
 }
 
 fn stylist_models(dir: &Path) -> StylistModels {
@@ -75,9 +75,12 @@ fn stylist(c: &mut Criterion) {
         let models = stylist_models(dir.path());
         encode_group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
-                let graph =
-                    capsule_device::stylist::WardrobeGraph::new(&garments, &edges, FEATURES)
-                        .unwrap();
+                let graph = capsule_device::stylist::WardrobeGraph::new(
+                    &garments,
+                    &edges,
+                    NodeFeatures::embedding(FEATURES),
+                )
+                .unwrap();
                 capsule_device::stylist::EncodedWardrobe::encode(&models, graph).unwrap()
             })
         });

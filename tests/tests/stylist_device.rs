@@ -2,7 +2,9 @@
 //! full one, and feedback changes the next suggestion at once.
 
 use capsule_device::GarmentType;
-use capsule_device::stylist::{Anchor, EncodedWardrobe, StylistModels, Suggester, WardrobeGraph};
+use capsule_device::stylist::{
+    Anchor, EncodedWardrobe, NodeFeatures, StylistModels, Suggester, WardrobeGraph,
+};
 use capsule_device::suggest::{Verdict, feedback_edges};
 use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 use capsule_e2e::{StylistShape, write_untrained_stylist};
@@ -33,6 +35,7 @@ fn garment(id: u64) -> Garment {
         embedding: (0..FEATURES)
             .map(|k| (((id * 7 + k as u64 * 13) % 17) as f32 / 8.0) - 1.0)
             .collect(),
+        style: Vec::new(),
         added_unix: 0,
         last_worn_unix: None,
         status: GarmentStatus::Available,
@@ -68,14 +71,14 @@ fn incremental_refresh_equals_full_encoding_and_touches_only_what_changed() {
     // A cap of 3 also checks that capped lists stay consistent between the two paths.
     let models = models(dir.path(), 3);
     let (mut garments, mut edges) = wardrobe(40);
-    let graph = WardrobeGraph::new(&garments, &edges, FEATURES).unwrap();
+    let graph = WardrobeGraph::new(&garments, &edges, NodeFeatures::embedding(FEATURES)).unwrap();
     let mut cached = EncodedWardrobe::encode(&models, graph).unwrap();
 
     // A new garment worn with garment 30, and a new edge far from it.
     garments.push(garment(41));
     edges.push(edge(30, 41, 500));
     edges.push(edge(10, 12, 501));
-    let graph = WardrobeGraph::new(&garments, &edges, FEATURES).unwrap();
+    let graph = WardrobeGraph::new(&garments, &edges, NodeFeatures::embedding(FEATURES)).unwrap();
     let refresh = cached
         .refresh(
             &models,
@@ -93,7 +96,12 @@ fn incremental_refresh_equals_full_encoding_and_touches_only_what_changed() {
         garments.len()
     );
     // Something did move: garment 30's embedding now sees garment 41.
-    let before = WardrobeGraph::new(&garments[..40], &edges[..edges.len() - 2], FEATURES).unwrap();
+    let before = WardrobeGraph::new(
+        &garments[..40],
+        &edges[..edges.len() - 2],
+        NodeFeatures::embedding(FEATURES),
+    )
+    .unwrap();
     let old = EncodedWardrobe::encode(&models, before).unwrap();
     assert_ne!(old.embedding(GarmentId(30)), full.embedding(GarmentId(30)));
 }
@@ -142,15 +150,6 @@ fn feedback_changes_the_next_suggestion_without_retraining() {
 
     // A garment not in the wardrobe gets outfits too (no edges: its own term only).
     let new = garment(99);
-    let features = new.embedding.clone();
-    let around_new = suggester
-        .suggest(
-            &Anchor::New {
-                garment: &new,
-                features: &features,
-            },
-            2,
-        )
-        .unwrap();
+    let around_new = suggester.suggest(&Anchor::New(&new), 2).unwrap();
     assert!(around_new.iter().all(|o| o.garments[0] == GarmentId(99)));
 }

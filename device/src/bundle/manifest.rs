@@ -56,12 +56,22 @@ pub struct StylistSpec {
     /// Neighbours averaged per node at most; longer lists are cut to this many.
     pub max_neighbours: usize,
     /// What the node features are. `embedder`: the bundle's embedder output for the
-    /// garment's picture (what the wardrobe stores per garment).
+    /// garment's picture; `embedder+style-v1`: that, followed by the picture's style
+    /// statistics (`garment::style_features`). The wardrobe stores both per garment.
     pub features: String,
 }
 
-/// The only node feature kind this device computes: the bundle's embedder output.
+/// Node features: the bundle's embedder output.
 pub const STYLIST_FEATURES_EMBEDDER: &str = "embedder";
+/// Node features: the bundle's embedder output, then the `style-v1` statistics.
+pub const STYLIST_FEATURES_EMBEDDER_STYLE: &str = "embedder+style-v1";
+
+impl StylistSpec {
+    /// Whether node features continue with the style statistics after the embedding.
+    pub fn reads_style(&self) -> bool {
+        self.features == STYLIST_FEATURES_EMBEDDER_STYLE
+    }
+}
 
 /// What a model file does in the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -277,11 +287,14 @@ impl Manifest {
                 "is missing but the bundle has stylist models".into(),
             ),
             (Some(spec), true) => {
-                if spec.features != STYLIST_FEATURES_EMBEDDER {
+                if spec.features != STYLIST_FEATURES_EMBEDDER
+                    && spec.features != STYLIST_FEATURES_EMBEDDER_STYLE
+                {
                     return invalid(
                         "stylist.features",
                         format!(
-                            "is {:?}; this device computes only {STYLIST_FEATURES_EMBEDDER:?}",
+                            "is {:?}; this device computes {STYLIST_FEATURES_EMBEDDER:?} or \
+                             {STYLIST_FEATURES_EMBEDDER_STYLE:?}",
                             spec.features
                         ),
                     );

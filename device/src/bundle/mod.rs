@@ -10,8 +10,8 @@ pub mod verify;
 
 pub use manifest::{
     Dim, GoldenPair, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestError, ModelEntry,
-    ModelRole, Precision, SIGNATURE_FILE, STYLIST_FEATURES_EMBEDDER, StylistSpec, TensorSpec,
-    TrainingInfo,
+    ModelRole, Precision, SIGNATURE_FILE, STYLIST_FEATURES_EMBEDDER,
+    STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, TensorSpec, TrainingInfo,
 };
 pub use npy::{NpyArray, NpyError};
 pub use select::{Selection, select_model};

@@ -8,7 +8,7 @@ pub mod steady;
 #[cfg(feature = "v4l")]
 pub mod v4l;
 
-pub use region::garment_region;
+pub use region::{WHOLE_PICTURE, garment_region};
 pub use source::{
     CameraError, Frame, FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat,
 };

@@ -4,6 +4,9 @@
 use image::RgbImage;
 use image::imageops::crop_imm;
 
+/// A region of interest covering the whole picture (a photo of one garment).
+pub const WHOLE_PICTURE: [f32; 4] = [0.0, 0.0, 1.0, 1.0];
+
 /// Crops `frame` to `roi` (x, y, width, height as fractions of the frame), then to the
 /// bounding box of what differs from the region's border colour. Falls back to the whole
 /// region when the foreground is too small or fills it (nothing to cut away).

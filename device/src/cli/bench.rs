@@ -6,6 +6,7 @@ use super::identify::load_embedder;
 use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision};
 use crate::engine::{Embedder, InputShape, OnnxModel};
 use crate::identify::EmbeddingIndex;
+use crate::stylist::NodeFeatures;
 use crate::stylist::generated::{generated_wardrobe, unit_vectors};
 use crate::stylist::{Anchor, EncodedWardrobe, StylistModels, Suggester, WardrobeGraph};
 use crate::wardrobe::Garment;
@@ -113,12 +114,12 @@ fn time_stylist(dir: &Path, threads: usize, sizes: &[usize]) -> Result<Vec<Styli
         let Some(models) = StylistModels::from_manifest(dir, &manifest, threads)? else {
             break;
         };
-        let dim = models.spec().feature_dim;
-        let (garments, edges) = generated_wardrobe(size, dim, 11);
+        let rows = models.node_features();
+        let (garments, edges) = generated_wardrobe(size, rows, 11);
         let mut encode = Vec::new();
         for _ in 0..3 {
             let start = Instant::now();
-            let graph = WardrobeGraph::new(&garments, &edges, dim)?;
+            let graph = WardrobeGraph::new(&garments, &edges, rows)?;
             std::hint::black_box(EncodedWardrobe::encode(&models, graph)?);
             encode.push(start.elapsed().as_secs_f64() * 1e3);
         }
@@ -289,7 +290,7 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let queries = unit_vectors(50, dim, 7);
     let mut identify = Vec::new();
     for &size in &args.wardrobes {
-        let (garments, _) = generated_wardrobe(size, dim, 11);
+        let (garments, _) = generated_wardrobe(size, NodeFeatures::embedding(dim), 11);
         let (index, _) = EmbeddingIndex::build(&garments);
         let samples = queries
             .iter()

@@ -139,8 +139,8 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
         .next_frame()?
         .with_context(|| format!("{} gave no frame", camera.name()))?;
     let stylist = Stylist::open(&session, None)?;
-    let (garment, features, anchor_report) = stylist.recognise(&session, &frame.image, None)?;
-    let anchor = anchor_report.anchor(&garment, &features);
+    let (garment, anchor_report) = stylist.recognise(&session, &frame.image, None)?;
+    let anchor = anchor_report.anchor(&garment);
     let outfits = stylist.outfits(&anchor, args.outfits)?;
     draw_outfits(
         &session,

@@ -2,7 +2,7 @@
 
 use super::{Session, read_picture};
 use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision, select_model};
-use crate::camera::garment_region;
+use crate::camera::{WHOLE_PICTURE, garment_region};
 use crate::engine::Embedder;
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, THRESHOLD_METRIC};
 use crate::preprocess::PreprocessSpec;
@@ -88,7 +88,7 @@ pub fn run(session: &Session, args: IdentifyArgs) -> Result<()> {
     let path = super::models::embedder_path(session, args.embedder.as_deref())?;
     let (mut embedder, calibrated) =
         load_embedder_for(&path, session.threads(), session.precision())?;
-    let embedding = embedder.embed(&garment_region(&picture, [0.0, 0.0, 1.0, 1.0]))?;
+    let embedding = embedder.embed(&garment_region(&picture, WHOLE_PICTURE))?;
     let store = WardrobeStore::open(&session.data_dir)?;
     let (index, skipped) = EmbeddingIndex::build(&store.garments()?);
     if skipped > 0 {

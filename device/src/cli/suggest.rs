@@ -2,14 +2,16 @@
 
 use super::identify::load_embedder;
 use super::{Session, models, read_picture};
-use crate::camera::garment_region;
+use crate::camera::{WHOLE_PICTURE, garment_region};
 use crate::display::{OutfitCard, Screen};
-use crate::garment::GarmentType;
+use crate::garment::{GarmentType, style_features};
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, Identification};
 use crate::runtime::{OutfitSource, OutfitView, PngSink, ScreenSink};
 use crate::stylist::{Anchor, StylistModels, Suggester};
 use crate::suggest::{colour_scheme, dominant_hue, parse_outfit_key};
-use crate::wardrobe::{Garment, GarmentId, GarmentStatus, WardrobeStore, decode_thumbnail};
+use crate::wardrobe::{
+    Garment, GarmentId, GarmentStatus, WardrobeStore, decode_thumbnail, fill_missing_styles,
+};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use image::RgbImage;
@@ -57,11 +59,10 @@ pub struct AnchorReport {
 }
 
 impl AnchorReport {
-    /// The anchor this report describes: `garment` from the wardrobe, or a new garment
-    /// with its embedder output `features`.
-    pub fn anchor<'a>(&self, garment: &'a Garment, features: &'a [f32]) -> Anchor<'a> {
+    /// The anchor this report describes: `garment` from the wardrobe, or a new one.
+    pub fn anchor<'a>(&self, garment: &'a Garment) -> Anchor<'a> {
         if self.new {
-            Anchor::New { garment, features }
+            Anchor::New(garment)
         } else {
             Anchor::Known(garment)
         }
@@ -115,7 +116,9 @@ impl Stylist {
             })?;
         let (garments, edges) = {
             let store = WardrobeStore::open(&session.data_dir)?;
-            (store.garments()?, store.edges()?)
+            let mut garments = store.garments()?;
+            fill_missing_styles(&store, &mut garments)?;
+            (garments, store.edges()?)
         };
         let threshold = bundle
             .manifest
@@ -158,14 +161,14 @@ impl Stylist {
         session: &Session,
         picture: &RgbImage,
         garment_type: Option<GarmentType>,
-    ) -> Result<(Garment, Vec<f32>, AnchorReport)> {
+    ) -> Result<(Garment, AnchorReport)> {
         let (mut embedder, _) = load_embedder(&self.embedder_path, session.threads())?;
-        let region = garment_region(picture, [0.0, 0.0, 1.0, 1.0]);
+        let region = garment_region(picture, WHOLE_PICTURE);
         let embedding = embedder.embed(&region)?;
         let (index, _) = EmbeddingIndex::build(self.suggester.garments());
         let found = index.identify(&embedding, 1, self.threshold);
         let (garment, report) = self.anchor_for(&found, &embedding, &region, garment_type)?;
-        Ok((garment, embedding, report))
+        Ok((garment, report))
     }
 
     /// The anchor garment of an identification: the matched wardrobe garment, or a new
@@ -199,6 +202,7 @@ impl Stylist {
             name: format!("new {garment_type}"),
             thumbnail_png: crate::wardrobe::thumbnail_png(region).unwrap_or_default(),
             embedding: embedding.to_vec(),
+            style: style_features(region),
             added_unix: 0,
             last_worn_unix: None,
             status: GarmentStatus::Available,
@@ -279,7 +283,7 @@ impl OutfitSource for Stylist {
         let (garment, report) = self
             .anchor_for(identification, embedding, view, None)
             .map_err(|e| format!("{e:#}"))?;
-        let anchor = report.anchor(&garment, embedding);
+        let anchor = report.anchor(&garment);
         let outfits = Stylist::outfits(self, &anchor, self.outfits_per_view)
             .map_err(|e| format!("suggesting outfits: {e:#}"))?;
         Ok(outfits
@@ -325,12 +329,11 @@ pub(crate) fn draw_outfits(
 
 pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
     let stylist = Stylist::open(session, args.bundle.as_deref())?;
-    let (garment, features, report, picture) = match (&args.image, &args.garment) {
+    let (garment, report, picture) = match (&args.image, &args.garment) {
         (Some(image), _) => {
             let picture = read_picture(image)?;
-            let (garment, features, report) =
-                stylist.recognise(session, &picture, args.garment_type)?;
-            (garment, features, report, picture)
+            let (garment, report) = stylist.recognise(session, &picture, args.garment_type)?;
+            (garment, report, picture)
         }
         (None, Some(key)) => {
             let id = parse_outfit_key(&format!("{key}+0"))
@@ -347,11 +350,11 @@ pub fn run(session: &Session, args: SuggestArgs) -> Result<()> {
                 similarity: None,
             };
             let picture = stylist.pictures(&[garment]).remove(0);
-            (garment.clone(), Vec::new(), report, picture)
+            (garment.clone(), report, picture)
         }
         (None, None) => bail!("give a picture or --garment ID"),
     };
-    let anchor = report.anchor(&garment, &features);
+    let anchor = report.anchor(&garment);
     let outfits = stylist.outfits(&anchor, args.outfits)?;
     if let Some(path) = &args.screen {
         draw_outfits(session, path, &picture, &report.name, &outfits)?;

@@ -2,8 +2,8 @@
 
 use super::identify::load_embedder;
 use super::{Session, read_picture};
-use crate::camera::garment_region;
-use crate::garment::GarmentType;
+use crate::camera::{WHOLE_PICTURE, garment_region};
+use crate::garment::{GarmentType, style_features};
 use crate::wardrobe::{
     GarmentId, GarmentStatus, NewGarment, WardrobeStore, import_polyvore, is_polyvore_set,
     thumbnail_png,
@@ -92,11 +92,7 @@ pub(crate) fn import_set(
     dir: &Path,
     outfits: Option<usize>,
 ) -> Result<crate::wardrobe::ImportSummary> {
-    let mut embed = |p: &image::RgbImage| {
-        embedder
-            .embed(&garment_region(p, [0.0, 0.0, 1.0, 1.0]))
-            .map_err(|e| e.to_string())
-    };
+    let mut embed = |p: &image::RgbImage| embedder.embed(p).map_err(|e| e.to_string());
     import_polyvore(dir, store, outfits, now_unix(), &mut embed)
         .with_context(|| format!("importing Polyvore set {}", dir.display()))
 }
@@ -110,7 +106,7 @@ fn add(
     name: &str,
 ) -> Result<GarmentId> {
     let picture = read_picture(image)?;
-    let garment = garment_region(&picture, [0.0, 0.0, 1.0, 1.0]);
+    let garment = garment_region(&picture, WHOLE_PICTURE);
     let embedding = embedder
         .embed(&garment)
         .with_context(|| format!("embedding {}", image.display()))?;
@@ -119,6 +115,7 @@ fn add(
         name: name.to_string(),
         thumbnail_png: thumbnail_png(&garment)?,
         embedding,
+        style: style_features(&garment),
         added_unix: now_unix(),
     })?;
     Ok(id)

@@ -87,6 +87,11 @@ impl StylistModels {
         &self.spec
     }
 
+    /// What each node's feature row holds.
+    pub fn node_features(&self) -> super::NodeFeatures {
+        super::NodeFeatures::of(&self.spec)
+    }
+
     /// Node embeddings, row-major `[inputs.nodes, hidden]`.
     pub fn encode(&self, inputs: &EncoderInputs) -> Result<Vec<f32>, StylistError> {
         if inputs.nodes == 0 {

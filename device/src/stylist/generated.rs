@@ -2,8 +2,9 @@
 //! benches): unit embeddings, types in turn, and about two outfit edges per garment, all
 //! from a seed. Costs depend on sizes, not on what the garments look like.
 
+use super::NodeFeatures;
 use crate::engine::normalize;
-use crate::garment::GarmentType;
+use crate::garment::{GarmentType, STYLE_DIM};
 use crate::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 
 /// Deterministic pseudo-random unit vectors.
@@ -24,12 +25,20 @@ pub fn unit_vectors(count: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// `n` garments with `dim`-wide embeddings and about two outfit edges each.
-pub fn generated_wardrobe(n: usize, dim: usize, seed: u64) -> (Vec<Garment>, Vec<OutfitEdge>) {
-    let garments = unit_vectors(n, dim, seed)
+/// `n` garments whose embeddings (and style statistics, when `rows` has them) fill `rows`,
+/// with about two outfit edges each.
+pub fn generated_wardrobe(
+    n: usize,
+    rows: NodeFeatures,
+    seed: u64,
+) -> (Vec<Garment>, Vec<OutfitEdge>) {
+    let style_dim = if rows.style { STYLE_DIM } else { 0 };
+    let mut styles = unit_vectors(if rows.style { n } else { 0 }, style_dim, seed ^ 1).into_iter();
+    let garments = unit_vectors(n, rows.width.saturating_sub(style_dim), seed)
         .into_iter()
         .enumerate()
         .map(|(i, embedding)| Garment {
+            style: styles.next().unwrap_or_default(),
             id: GarmentId(i as u64 + 1),
             garment_type: GarmentType::ALL[i % GarmentType::COUNT],
             name: String::new(),

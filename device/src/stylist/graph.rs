@@ -4,9 +4,67 @@
 
 use super::StylistError;
 use super::contract::MAX_EXACT_INDEX;
-use crate::garment::GarmentType;
+use crate::bundle::StylistSpec;
+use crate::garment::{GarmentType, STYLE_DIM};
 use crate::wardrobe::{Garment, GarmentId, OutfitEdge};
 use std::collections::{BTreeSet, HashMap};
+
+/// What a node's feature row is: the garment's embedding, then its style statistics when the
+/// bundle's stylist reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeFeatures {
+    /// Values per row.
+    pub width: usize,
+    pub style: bool,
+}
+
+impl NodeFeatures {
+    /// The rows the stylist of `spec` reads.
+    pub fn of(spec: &StylistSpec) -> Self {
+        Self {
+            width: spec.feature_dim,
+            style: spec.reads_style(),
+        }
+    }
+
+    /// Rows of the embedding alone, `width` wide.
+    pub fn embedding(width: usize) -> Self {
+        Self {
+            width,
+            style: false,
+        }
+    }
+
+    /// Appends `garment`'s row to `out`.
+    pub fn push_row(&self, garment: &Garment, out: &mut Vec<f32>) -> Result<(), StylistError> {
+        let style: &[f32] = if self.style {
+            if garment.style.len() != STYLE_DIM {
+                return Err(StylistError::MissingStyle(garment.id));
+            }
+            &garment.style
+        } else {
+            &[]
+        };
+        let got = garment.embedding.len() + style.len();
+        if got != self.width {
+            return Err(StylistError::FeatureDim {
+                garment: garment.id,
+                got,
+                expected: self.width,
+            });
+        }
+        out.extend_from_slice(&garment.embedding);
+        out.extend_from_slice(style);
+        Ok(())
+    }
+
+    /// `garment`'s row.
+    pub fn row(&self, garment: &Garment) -> Result<Vec<f32>, StylistError> {
+        let mut out = Vec::with_capacity(self.width);
+        self.push_row(garment, &mut out)?;
+        Ok(out)
+    }
+}
 
 /// Nodes, features and neighbour lists of a wardrobe.
 #[derive(Debug, Clone)]
@@ -74,27 +132,21 @@ impl EncoderInputs {
 }
 
 impl WardrobeGraph {
-    /// The graph of `garments` and the positive `edges` between them. Every garment needs an
-    /// embedding of `feature_dim` values; edges to unknown garments are ignored (the store
-    /// refuses them, so there are none unless a garment was removed meanwhile).
+    /// The graph of `garments` and the positive `edges` between them, each node's features
+    /// a `rows` row; edges to unknown garments are ignored (the store refuses them, so there
+    /// are none unless a garment was removed meanwhile).
     pub fn new(
         garments: &[Garment],
         edges: &[OutfitEdge],
-        feature_dim: usize,
+        rows: NodeFeatures,
     ) -> Result<Self, StylistError> {
         if garments.len() >= MAX_EXACT_INDEX {
             return Err(StylistError::TooLarge(garments.len()));
         }
+        let feature_dim = rows.width;
         let mut features = Vec::with_capacity(garments.len() * feature_dim);
         for g in garments {
-            if g.embedding.len() != feature_dim {
-                return Err(StylistError::FeatureDim {
-                    garment: g.id,
-                    got: g.embedding.len(),
-                    expected: feature_dim,
-                });
-            }
-            features.extend_from_slice(&g.embedding);
+            rows.push_row(g, &mut features)?;
         }
         let index: HashMap<GarmentId, u32> = garments
             .iter()
@@ -256,7 +308,7 @@ mod tests {
             edge(10, 13, EdgeProvenance::Rejected, 9),
             edge(11, 12, EdgeProvenance::Accepted, 2),
         ];
-        let g = WardrobeGraph::new(&wardrobe(), &edges, 2).unwrap();
+        let g = WardrobeGraph::new(&wardrobe(), &edges, NodeFeatures::embedding(2)).unwrap();
         let n = |id| g.node(GarmentId(id)).unwrap();
         assert_eq!(
             g.capped_neighbours(n(10), 5).collect::<Vec<_>>(),
@@ -274,7 +326,7 @@ mod tests {
             edge(10, 11, EdgeProvenance::Imported, 1),
             edge(10, 12, EdgeProvenance::Imported, 1),
         ];
-        let g = WardrobeGraph::new(&wardrobe(), &edges, 2).unwrap();
+        let g = WardrobeGraph::new(&wardrobe(), &edges, NodeFeatures::embedding(2)).unwrap();
         let all: Vec<usize> = (0..4).collect();
         let x = g.encoder_inputs(&all, 15);
         assert_eq!((x.nodes, x.slots), (4, 2));
@@ -297,7 +349,28 @@ mod tests {
     fn a_garment_without_a_fitting_embedding_is_named() {
         let mut w = wardrobe();
         w[2].embedding.push(0.0);
-        let err = WardrobeGraph::new(&w, &[], 2).unwrap_err().to_string();
+        let err = WardrobeGraph::new(&w, &[], NodeFeatures::embedding(2))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("g12"), "{err}");
+    }
+
+    #[test]
+    fn style_rows_follow_the_embedding_and_a_garment_without_them_is_named() {
+        let mut w = wardrobe();
+        let rows = NodeFeatures {
+            width: 2 + STYLE_DIM,
+            style: true,
+        };
+        for (i, g) in w.iter_mut().enumerate() {
+            g.style = vec![i as f32 + 0.5; STYLE_DIM];
+        }
+        let g = WardrobeGraph::new(&w, &[], rows).unwrap();
+        let x = g.encoder_inputs(&[1], 15);
+        assert_eq!(&x.features[..3], &[1.0, 1.0, 1.5]);
+        assert_eq!(x.features.len(), 2 + STYLE_DIM);
+        w[3].style.clear();
+        let err = WardrobeGraph::new(&w, &[], rows).unwrap_err().to_string();
+        assert!(err.contains("g13") && err.contains("style"), "{err}");
     }
 }

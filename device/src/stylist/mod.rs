@@ -20,7 +20,7 @@ pub mod suggester;
 
 pub use cache::{EncodedWardrobe, Refresh};
 pub use engine::StylistModels;
-pub use graph::{EncoderInputs, WardrobeGraph};
+pub use graph::{EncoderInputs, NodeFeatures, WardrobeGraph};
 pub use scorer::{Anchor, PoolScores};
 pub use suggester::{POOL_PER_TYPE, Suggester};
 
@@ -41,6 +41,11 @@ pub enum StylistError {
         got: usize,
         expected: usize,
     },
+    #[error(
+        "garment {0} has no style statistics, which this bundle's stylist reads: open the \
+         wardrobe with `capsule suggest` or `capsule run` once to compute them from its thumbnail"
+    )]
+    MissingStyle(GarmentId),
     #[error("garment {0} is not in the stylist's wardrobe graph")]
     NotInGraph(GarmentId),
     #[error("a wardrobe of {0} garments is beyond what the stylist's inputs can index")]

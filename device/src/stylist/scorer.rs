@@ -19,18 +19,15 @@ use std::collections::HashMap;
 pub enum Anchor<'a> {
     /// A garment of the wardrobe (its node embedding comes from the cache).
     Known(&'a Garment),
-    /// A garment not in the wardrobe yet: its embedder output and type. It has no edges, so
-    /// its node embedding is its own term alone.
-    New {
-        garment: &'a Garment,
-        features: &'a [f32],
-    },
+    /// A garment not in the wardrobe yet (its embedding, style statistics and type; no id).
+    /// It has no edges, so its node embedding is its own term alone.
+    New(&'a Garment),
 }
 
 impl Anchor<'_> {
     pub fn garment(&self) -> &Garment {
         match self {
-            Anchor::Known(g) | Anchor::New { garment: g, .. } => g,
+            Anchor::Known(g) | Anchor::New(g) => g,
         }
     }
 }
@@ -65,9 +62,10 @@ impl PoolScores {
                 .embedding(g.id)
                 .ok_or(StylistError::NotInGraph(g.id))?
                 .to_vec(),
-            Anchor::New { garment, features } => {
-                models.encode(&EncoderInputs::isolated(features, garment.garment_type))?
-            }
+            Anchor::New(garment) => models.encode(&EncoderInputs::isolated(
+                &models.node_features().row(garment)?,
+                garment.garment_type,
+            ))?,
         };
         let wanted = outfit_types(anchor_garment.garment_type);
         let candidates: Vec<(&Garment, &[f32])> = wardrobe

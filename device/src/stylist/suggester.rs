@@ -29,7 +29,7 @@ impl Suggester {
         garments: Vec<Garment>,
         edges: Vec<OutfitEdge>,
     ) -> Result<Self, StylistError> {
-        let graph = WardrobeGraph::new(&garments, &edges, models.spec().feature_dim)?;
+        let graph = WardrobeGraph::new(&garments, &edges, models.node_features())?;
         let encoded = EncodedWardrobe::encode(&models, graph)?;
         Ok(Self {
             models,
@@ -93,8 +93,7 @@ impl Suggester {
     }
 
     fn refresh(&mut self, changed: &[GarmentId]) -> Result<Refresh, StylistError> {
-        let graph =
-            WardrobeGraph::new(&self.garments, &self.edges, self.models.spec().feature_dim)?;
+        let graph = WardrobeGraph::new(&self.garments, &self.edges, self.models.node_features())?;
         self.encoded.refresh(&self.models, graph, changed)
     }
 }

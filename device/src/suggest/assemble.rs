@@ -168,6 +168,7 @@ pub(crate) mod tests {
             name: format!("{t} {id}"),
             thumbnail_png: vec![],
             embedding: vec![],
+            style: Vec::new(),
             added_unix: 0,
             last_worn_unix: None,
             status: GarmentStatus::Available,

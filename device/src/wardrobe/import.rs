@@ -4,10 +4,11 @@
 use super::store::{NewGarment, StoreError, WardrobeStore};
 use super::thumbnail::thumbnail_png;
 use super::types::{EdgeProvenance, GarmentId, OutfitEdge};
+use crate::camera::{WHOLE_PICTURE, garment_region};
 use crate::formats::polyvore::{
     IMAGES_DIR, ItemMetadata, METADATA_FILE, OutfitRecord, Split, Variant,
 };
-use crate::garment::GarmentType;
+use crate::garment::{GarmentType, style_features};
 use image::RgbImage;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -161,6 +162,9 @@ fn add_item(
         Ok(p) => p.to_rgb8(),
         Err(e) => return Ok(Err(format!("picture {}: {e}", path.display()))),
     };
+    // Embedding, thumbnail and style statistics all come from the garment's region, as
+    // for a garment added from a photo.
+    let picture = garment_region(&picture, WHOLE_PICTURE);
     let embedding = embed(&picture).map_err(|message| ImportError::Item {
         item: item_id.to_string(),
         message,
@@ -179,6 +183,7 @@ fn add_item(
         name,
         thumbnail_png: thumbnail,
         embedding,
+        style: style_features(&picture),
         added_unix: now_unix,
     })?;
     Ok(Ok(id))

@@ -16,6 +16,7 @@ pub const STORE_FILE: &str = "wardrobe.redb";
 const GARMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("garments");
 const EMBEDDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("embeddings");
 const THUMBNAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("thumbnails");
+const STYLES: TableDefinition<u64, &[u8]> = TableDefinition::new("styles");
 const EDGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("edges");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const NEXT_ID: &str = "next_garment_id";
@@ -43,6 +44,8 @@ pub struct NewGarment {
     pub name: String,
     pub thumbnail_png: Vec<u8>,
     pub embedding: Vec<f32>,
+    /// `style-v1` statistics of the garment's picture (`garment::style_features`).
+    pub style: Vec<f32>,
     pub added_unix: u64,
 }
 
@@ -93,6 +96,7 @@ impl WardrobeStore {
             txn.open_table(GARMENTS)?;
             txn.open_table(EMBEDDINGS)?;
             txn.open_table(THUMBNAILS)?;
+            txn.open_table(STYLES)?;
             txn.open_table(EDGES)?;
             txn.open_table(META)?;
             Ok(())
@@ -141,6 +145,8 @@ impl WardrobeStore {
                 .insert(id, floats_to_bytes(&garment.embedding).as_slice())?;
             txn.open_table(THUMBNAILS)?
                 .insert(id, garment.thumbnail_png.as_slice())?;
+            txn.open_table(STYLES)?
+                .insert(id, floats_to_bytes(&garment.style).as_slice())?;
             Ok(GarmentId(id))
         })
     }
@@ -169,7 +175,8 @@ impl WardrobeStore {
             .map_err(|e| db_error(&self.path, e))?
             .map(|b| b.value().to_vec())
             .unwrap_or_default();
-        Ok(Some(assemble(id, record, embedding, thumbnail)))
+        let style = self.style_of(&txn, id)?;
+        Ok(Some(assemble(id, record, embedding, style, thumbnail)))
     }
 
     /// Every garment with its embedding, in id order; thumbnails are left empty (use
@@ -192,7 +199,8 @@ impl WardrobeStore {
                 .map_err(|e| db_error(&self.path, e))?
                 .map(|b| bytes_to_floats(b.value()))
                 .unwrap_or_default();
-            out.push(assemble(id, record, embedding, Vec::new()));
+            let style = self.style_of(&txn, id)?;
+            out.push(assemble(id, record, embedding, style, Vec::new()));
         }
         Ok(out)
     }
@@ -215,6 +223,7 @@ impl WardrobeStore {
             let existed = txn.open_table(GARMENTS)?.remove(id.0)?.is_some();
             txn.open_table(EMBEDDINGS)?.remove(id.0)?;
             txn.open_table(THUMBNAILS)?.remove(id.0)?;
+            txn.open_table(STYLES)?.remove(id.0)?;
             let mut edges = txn.open_table(EDGES)?;
             edges.retain(|(a, b), _| a != id.0 && b != id.0)?;
             Ok(existed)
@@ -224,6 +233,30 @@ impl WardrobeStore {
         } else {
             Err(StoreError::UnknownGarment(id))
         }
+    }
+
+    /// Stores a garment's style statistics (for garments added before they existed).
+    pub fn set_style(&self, id: GarmentId, style: &[f32]) -> Result<(), StoreError> {
+        if self.garment(id)?.is_none() {
+            return Err(StoreError::UnknownGarment(id));
+        }
+        self.write(|txn| {
+            txn.open_table(STYLES)?
+                .insert(id.0, floats_to_bytes(style).as_slice())?;
+            Ok(())
+        })
+    }
+
+    /// The stored style statistics of `id`; empty for a garment stored before they existed
+    /// (`open` adds the table to older stores).
+    fn style_of(&self, txn: &redb::ReadTransaction, id: GarmentId) -> Result<Vec<f32>, StoreError> {
+        Ok(txn
+            .open_table(STYLES)
+            .map_err(|e| db_error(&self.path, e))?
+            .get(id.0)
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|b| bytes_to_floats(b.value()))
+            .unwrap_or_default())
     }
 
     /// Changes a garment's status (e.g. into the laundry).
@@ -343,6 +376,7 @@ fn assemble(
     id: GarmentId,
     r: GarmentRecord,
     embedding: Vec<f32>,
+    style: Vec<f32>,
     thumbnail_png: Vec<u8>,
 ) -> Garment {
     Garment {
@@ -351,6 +385,7 @@ fn assemble(
         name: r.name,
         thumbnail_png,
         embedding,
+        style,
         added_unix: r.added_unix,
         last_worn_unix: r.last_worn_unix,
         status: r.status,
@@ -395,6 +430,7 @@ mod tests {
             name: name.into(),
             thumbnail_png: vec![1, 2, 3],
             embedding: vec![0.5, -0.25, 1.0],
+            style: vec![0.25; 3],
             added_unix: 10,
         }
     }
@@ -427,6 +463,7 @@ mod tests {
         let all = store.garments().unwrap();
         assert_eq!(all.iter().map(|g| g.id).collect::<Vec<_>>(), vec![a, b, c]);
         assert_eq!(all[0].embedding, vec![0.5, -0.25, 1.0]);
+        assert_eq!(all[0].style, vec![0.25; 3]);
         assert_eq!(all[0].last_worn_unix, Some(99));
         assert_eq!(all[2].status, GarmentStatus::InLaundry);
         assert_eq!(

@@ -3,17 +3,12 @@
 use image::RgbImage;
 
 /// Side of stored thumbnails, in pixels.
-pub const THUMBNAIL_SIDE: u32 = 96;
+pub const THUMBNAIL_SIDE: u32 = crate::garment::style::STYLE_SIDE;
 
 /// A small PNG of the garment (aspect kept, at most 96 px a side).
 pub fn thumbnail_png(picture: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
-    let (w, h) = picture.dimensions();
-    let scale = THUMBNAIL_SIDE as f32 / w.max(h).max(1) as f32;
-    let (tw, th) = (
-        ((w as f32 * scale) as u32).max(1),
-        ((h as f32 * scale) as u32).max(1),
-    );
-    let thumb = image::imageops::thumbnail(picture, tw, th);
+    // The style statistics' view: a garment's statistics can be recomputed from it.
+    let thumb = crate::garment::style::style_view(picture);
     let mut bytes = Vec::new();
     thumb.write_to(
         &mut std::io::Cursor::new(&mut bytes),

@@ -45,6 +45,10 @@ pub struct Garment {
     pub thumbnail_png: Vec<u8>,
     /// The embedder's L2-normalised output for this garment.
     pub embedding: Vec<f32>,
+    /// `style-v1` statistics of its picture (`garment::style_features`); empty for a
+    /// garment stored before they existed until the stylist fills them in.
+    #[serde(default)]
+    pub style: Vec<f32>,
     /// Seconds since the Unix epoch.
     pub added_unix: u64,
     pub last_worn_unix: Option<u64>,

@@ -4,16 +4,17 @@
 use super::{BundleError, GOLDEN_TOLERANCE, write};
 use crate::onnx::stylist::{decoder_inputs, encoder_inputs};
 use crate::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
+use crate::stylist::features::with_style;
 use crate::stylist::training::{EpochMetrics, best_epoch};
 use crate::stylist::{Checkpoint, StylistError, TrainedStylist};
 use crate::training::{Backend, RunDir};
 use burn::module::Module;
 use capsule_device::GarmentType;
 use capsule_device::bundle::{
-    GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER, StylistSpec,
-    sha256_hex,
+    GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER,
+    STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, sha256_hex,
 };
-use capsule_device::garment::type_pair_index;
+use capsule_device::garment::{STYLE_DIM, type_pair_index};
 use capsule_device::stylist::EncoderInputs;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,18 +51,22 @@ pub fn stylist_models(
     let stylist = TrainedStylist::load(run_dir, Checkpoint::Best, Backend::Flex)
         .map_err(|e| invalid(run_dir, e))?;
     let trained_on = &stylist.config.feature_source;
-    if trained_on != embedder_source {
+    let (features, expected_dim) = if trained_on == embedder_source {
+        (STYLIST_FEATURES_EMBEDDER, embedder_dim)
+    } else if *trained_on == with_style(embedder_source) {
+        (STYLIST_FEATURES_EMBEDDER_STYLE, embedder_dim + STYLE_DIM)
+    } else {
         return Err(BundleError::Invalid(format!(
             "the stylist {} was trained on {trained_on:?} features, but this bundle's embedder \
              makes {embedder_source:?}: compute features with `capsule-host stylist features \
-             --embedder RUN` and train the stylist on them",
+             --embedder RUN [--style]` and train the stylist on them",
             run_dir.display()
         )));
-    }
+    };
     let feature_dim = stylist.standardizer.dim();
-    if feature_dim != embedder_dim {
+    if feature_dim != expected_dim {
         return Err(BundleError::Invalid(format!(
-            "the stylist reads {feature_dim} features, the embedder writes {embedder_dim}"
+            "the stylist reads {feature_dim} features, its {features:?} rows have {expected_dim}"
         )));
     }
     let model = &stylist.config.model;
@@ -163,7 +168,7 @@ pub fn stylist_models(
             hidden: h,
             feature_dim,
             max_neighbours: MAX_NEIGHBOURS,
-            features: STYLIST_FEATURES_EMBEDDER.into(),
+            features: features.into(),
         },
         metrics,
         dataset: format!(

@@ -210,6 +210,7 @@ pub fn run(args: PipelineArgs) -> Result<()> {
             &polyvore,
             "--embedder",
             &path(&embedder),
+            "--style",
             "--out",
             &path(&features),
         ]),
@@ -382,8 +383,12 @@ fn evaluate(embedder_run: &Path, stylist_run: &Path, test: &Path) -> Result<Eval
     };
     let stylist = TrainedStylist::load(stylist_run, Checkpoint::Best, Backend::Flex)?;
     let data = PolyvoreDataset::load(&test.join("polyvore"), Variant::Nondisjoint)?;
-    let features =
-        features::compute_with_embedder(&data, &embedder, stylist.config.feature_source.clone())?;
+    let trained_on = &stylist.config.feature_source;
+    let (source, style) = match trained_on.strip_suffix(&features::with_style("")) {
+        Some(embedder_source) => (embedder_source.to_string(), true),
+        None => (trained_on.clone(), false),
+    };
+    let features = features::compute_with_embedder(&data, &embedder, source, style)?;
     let scores = CONTEXTS
         .iter()
         .map(|&k| stylist::evaluate(&stylist, &data, &features, Split::Test, k, 0))

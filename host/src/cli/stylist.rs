@@ -30,6 +30,11 @@ pub enum StylistCommand {
         /// appearance features).
         #[arg(long)]
         embedder: Option<PathBuf>,
+        /// Append the `style-v1` statistics (main and second colour and their shares, hue
+        /// histogram, pattern edges, silhouette) that the device computes for every garment
+        /// to the embedder's output. Needs `--embedder`.
+        #[arg(long, requires = "embedder")]
+        style: bool,
     },
 }
 
@@ -109,6 +114,7 @@ pub fn run(command: StylistCommand) -> Result<()> {
             data,
             out,
             embedder,
+            style,
         } => {
             let data = OutfitDataArgs {
                 data,
@@ -123,7 +129,7 @@ pub fn run(command: StylistCommand) -> Result<()> {
                     let trained = TrainedEmbedder::load(run, &burn::tensor::Device::flex())
                         .with_context(|| format!("loading the embedder run {}", run.display()))?;
                     let source = features::embedder_source(run, trained.epoch);
-                    features::compute_with_embedder(&data, &trained, source)?
+                    features::compute_with_embedder(&data, &trained, source, style)?
                 }
                 None => features::compute_for_dataset(&data)?,
             };

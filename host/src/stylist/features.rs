@@ -21,8 +21,9 @@ use super::graph::ItemGraph;
 use crate::data::polyvore::{PolyvoreDataset, PolyvoreItem};
 use crate::embedder::TrainedEmbedder;
 use capsule_device::GarmentType;
-use capsule_device::camera::garment_region;
+use capsule_device::camera::{WHOLE_PICTURE, garment_region};
 use capsule_device::fsutil::write_atomic;
+use capsule_device::garment::{STYLE_DIM, STYLE_SOURCE, style_features};
 use image::RgbImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -163,13 +164,23 @@ pub fn embedder_source(run_dir: &Path, epoch: usize) -> String {
     format!("embedder:{name}@epoch{epoch}")
 }
 
+/// The feature source of an embedder's output followed by the `style-v1` statistics.
+pub fn with_style(embedder_source: &str) -> String {
+    format!("{embedder_source}+{STYLE_SOURCE}")
+}
+
 /// The embedder's output for every item of `data`, computed as the device computes a
 /// garment's embedding: the garment region of the picture (the shared
 /// `capsule_device::camera::garment_region`), then the embedder.
+///
+/// With `style`, each vector continues with the garment's `style-v1` statistics
+/// ([`capsule_device::garment::style_features`] of the same region) and the source says so
+/// ([`with_style`]).
 pub fn compute_with_embedder(
     data: &PolyvoreDataset,
     embedder: &TrainedEmbedder,
     source: String,
+    style: bool,
 ) -> Result<FeatureFile, FeatureError> {
     let items: Vec<_> = data.items.values().collect();
     let mut rows = BTreeMap::new();
@@ -178,7 +189,7 @@ pub fn compute_with_embedder(
     for chunk in items.chunks(256) {
         let pictures = chunk
             .par_iter()
-            .map(|item| Ok(garment_region(&open_item(item)?, [0.0, 0.0, 1.0, 1.0])))
+            .map(|item| Ok(garment_region(&open_item(item)?, WHOLE_PICTURE)))
             .collect::<Result<Vec<_>, FeatureError>>()?;
         let (vectors, d) = embedder
             .embed_images(&pictures)
@@ -186,14 +197,18 @@ pub fn compute_with_embedder(
                 path: data.root.clone(),
                 message: format!("embedding item pictures: {e}"),
             })?;
-        dim = d;
-        for (item, v) in chunk.iter().zip(vectors.chunks(d.max(1))) {
-            rows.insert(item.item_id.clone(), v.to_vec());
+        dim = d + if style { STYLE_DIM } else { 0 };
+        for ((item, v), picture) in chunk.iter().zip(vectors.chunks(d.max(1))).zip(&pictures) {
+            let mut row = v.to_vec();
+            if style {
+                row.extend(style_features(picture));
+            }
+            rows.insert(item.item_id.clone(), row);
         }
     }
     Ok(FeatureFile {
         format: FORMAT.into(),
-        source,
+        source: if style { with_style(&source) } else { source },
         dim,
         items: rows,
     })
