@@ -6,13 +6,14 @@
 
 use capsule_device::GarmentType;
 use capsule_device::bundle::slots::Slots;
-use capsule_device::bundle::{ModelRole, Precision};
+use capsule_device::bundle::{ModelRole, Precision, STYLIST_FEATURES_EMBEDDER_STYLE};
 use capsule_device::camera::ImageFile;
 use capsule_device::engine::Embedder;
+use capsule_device::garment::{STYLE_DIM, style_features};
 use capsule_device::identify::{EmbeddingIndex, Identification};
 use capsule_device::runtime::{self, Event, LoopConfig, OutfitSource, OutfitView, PngSink};
 use capsule_device::stylist::{Anchor, StylistModels, Suggester};
-use capsule_device::wardrobe::{EdgeProvenance, WardrobeStore};
+use capsule_device::wardrobe::{EdgeProvenance, WardrobeStore, decode_thumbnail};
 use capsule_e2e::host;
 use std::path::Path;
 
@@ -108,7 +109,13 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         5,
         "embedder in f32, int8 and f16, stylist encoder and decoder"
     );
-    assert!(manifest.stylist.is_some());
+    let spec = manifest.stylist.as_ref().unwrap();
+    assert_eq!(spec.features, STYLIST_FEATURES_EMBEDDER_STYLE);
+    let embedding_dim = manifest
+        .model(ModelRole::Embedder, Precision::F32)
+        .unwrap()
+        .output_dim;
+    assert_eq!(spec.feature_dim, embedding_dim + STYLE_DIM);
 
     let data = root.join("data");
     let screen = root.join("demo.png");
@@ -130,6 +137,13 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
 
     let stylist = suggester(&data);
     assert!(stylist.garments().len() >= 20, "the wardrobe was imported");
+    // Every imported garment carries the style statistics of its stored thumbnail.
+    let store = WardrobeStore::open(&data).unwrap();
+    for g in stylist.garments().iter().take(3) {
+        let thumbnail = store.thumbnail(g.id).unwrap().unwrap();
+        assert_eq!(g.style, style_features(&decode_thumbnail(&thumbnail)));
+    }
+    drop(store);
     let top = stylist
         .garments()
         .iter()

@@ -30,10 +30,11 @@ pub enum StylistCommand {
         /// appearance features).
         #[arg(long)]
         embedder: Option<PathBuf>,
-        /// Append the `style-v1` statistics (main and second colour and their shares, hue
-        /// histogram, pattern edges, silhouette) that the device computes for every garment
-        /// to the embedder's output. Needs `--embedder`.
-        #[arg(long, requires = "embedder")]
+        /// The `style-v1` statistics the device computes for every garment (main and second
+        /// colour and their shares, hue histogram, pattern edges, run lengths and
+        /// periodicity, silhouette): after the embedder's output with `--embedder` (what a
+        /// bundle ships), or alone.
+        #[arg(long)]
         style: bool,
     },
 }
@@ -131,6 +132,7 @@ pub fn run(command: StylistCommand) -> Result<()> {
                     let source = features::embedder_source(run, trained.epoch);
                     features::compute_with_embedder(&data, &trained, source, style)?
                 }
+                None if style => features::compute_style_only(&data)?,
                 None => features::compute_for_dataset(&data)?,
             };
             file.save(&out)?;

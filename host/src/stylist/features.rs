@@ -153,6 +153,25 @@ pub fn compute_for_dataset(data: &PolyvoreDataset) -> Result<FeatureFile, Featur
     })
 }
 
+/// The `style-v1` statistics alone of every item of `data` (the garment region, as on the
+/// device), for ablations: what the stylist does without the embedder.
+pub fn compute_style_only(data: &PolyvoreDataset) -> Result<FeatureFile, FeatureError> {
+    let items: Vec<_> = data.items.values().collect();
+    let rows = items
+        .par_iter()
+        .map(|item| {
+            let region = garment_region(&open_item(item)?, WHOLE_PICTURE);
+            Ok((item.item_id.clone(), style_features(&region)))
+        })
+        .collect::<Result<BTreeMap<_, _>, FeatureError>>()?;
+    Ok(FeatureFile {
+        format: FORMAT.into(),
+        source: STYLE_SOURCE.into(),
+        dim: STYLE_DIM,
+        items: rows,
+    })
+}
+
 /// The feature-file `source` of a trained embedder's output: a stylist trained on it must be
 /// fed by the same embedder, on the host and on the device (its bundle pairs them).
 pub fn embedder_source(run_dir: &Path, epoch: usize) -> String {
