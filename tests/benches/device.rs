@@ -1,12 +1,13 @@
 //! Criterion benchmarks of the device's hot paths, with models of the shipped shapes
 //! (weights do not change the cost): embedding a frame (compact CapsNet-SE, 64 px, at 1 and
-//! 2 threads), identification, stylist encoding of the whole wardrobe graph, and outfit
+//! 2 threads), a garment's style statistics, identification, stylist encoding of the whole wardrobe graph, and outfit
 //! suggestion, at 1k / 10k / 100k generated garments.
 //!
 //! `cargo bench -p capsule-e2e --bench device` (the machine it ran on goes with any figure).
 
 use burn::tensor::Device;
 use capsule_device::engine::Embedder;
+use capsule_device::garment::{STYLE_DIM, style_features};
 use capsule_device::identify::EmbeddingIndex;
 use capsule_device::preprocess::PreprocessSpec;
 use capsule_device::stylist::generated::generated_wardrobe;
@@ -20,14 +21,24 @@ use std::path::Path;
 
 const FEATURES: usize = 128;
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+/// Rows as wide as the shipped stylist's (embedding, then style statistics); the generated
+/// garments carry them all as their embedding, which costs the same.
+const STYLIST_ROWS: NodeFeatures = NodeFeatures {
+    width: FEATURES + STYLE_DIM,
+    style: false,
+};
 
 fn wardrobe(n: usize) -> (Vec<Garment>, Vec<OutfitEdge>) {
-    generated_wardrobe(n, NodeFeatures::embedding(FEATURES), n as u64)
+    generated_wardrobe(n, STYLIST_ROWS, n as u64)
+}
+
+fn embeddings(n: usize) -> Vec<Garment> {
+    generated_wardrobe(n, NodeFeatures::embedding(FEATURES), n as u64).0
 }
 
 fn stylist_models(dir: &Path) -> StylistModels {
     let shape = StylistShape {
-        features: FEATURES,
+        features: STYLIST_ROWS.width,
         hidden: 64,
         layers: 3,
         max_neighbours: 15,
@@ -54,11 +65,30 @@ fn embed(c: &mut Criterion) {
     group.finish();
 }
 
+/// Style statistics of a garment picture, as `capsule wardrobe add` and a new garment in
+/// front of the mirror compute them.
+fn style(c: &mut Criterion) {
+    let garment = image::RgbImage::from_fn(200, 260, |x, y| {
+        if (30..170).contains(&x) && (20..240).contains(&y) {
+            if (x / 9) % 2 == 0 {
+                image::Rgb([40, 96, 210])
+            } else {
+                image::Rgb([236, 236, 230])
+            }
+        } else {
+            image::Rgb([250, 250, 250])
+        }
+    });
+    c.bench_function("style_features_striped_garment", |b| {
+        b.iter(|| style_features(&garment))
+    });
+}
+
 fn identify(c: &mut Criterion) {
     let mut group = c.benchmark_group("identify");
-    let query = wardrobe(1).0.remove(0).embedding;
+    let query = embeddings(1).remove(0).embedding;
     for n in SIZES {
-        let (index, _) = EmbeddingIndex::build(&wardrobe(n).0);
+        let (index, _) = EmbeddingIndex::build(&embeddings(n));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| index.identify(&query, 5, 0.8))
         });
@@ -75,12 +105,9 @@ fn stylist(c: &mut Criterion) {
         let models = stylist_models(dir.path());
         encode_group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
-                let graph = capsule_device::stylist::WardrobeGraph::new(
-                    &garments,
-                    &edges,
-                    NodeFeatures::embedding(FEATURES),
-                )
-                .unwrap();
+                let graph =
+                    capsule_device::stylist::WardrobeGraph::new(&garments, &edges, STYLIST_ROWS)
+                        .unwrap();
                 capsule_device::stylist::EncodedWardrobe::encode(&models, graph).unwrap()
             })
         });
@@ -99,5 +126,5 @@ fn stylist(c: &mut Criterion) {
     suggest_group.finish();
 }
 
-criterion_group!(benches, embed, identify, stylist);
+criterion_group!(benches, embed, style, identify, stylist);
 criterion_main!(benches);
