@@ -151,6 +151,17 @@ pub fn make_bundle(
         trained.epoch,
         trained.config.seed
     )];
+    if let Some(mix) = &trained.config.mix {
+        datasets.push(format!(
+            "{:?} at {}{} mixed into the embedder's training (one batch per {} of the above)",
+            mix.data.format,
+            mix.data.dir.display(),
+            mix.data
+                .limit
+                .map_or(String::new(), |n| format!(" (first {n} pictures)")),
+            mix.ratio
+        ));
+    }
     let mut models = vec![ModelEntry {
         role: ModelRole::Embedder,
         file: EMBEDDER_FILE.into(),

@@ -5,6 +5,7 @@ use crate::embedder::augment::Augment;
 use crate::embedder::data::{DataFormat, DataSource, load_eval};
 use crate::embedder::evaluate::evaluate;
 use crate::embedder::loss::LossKind;
+use crate::embedder::mix::MixConfig;
 use crate::embedder::{Arch, EmbedderConfig, TrainConfig, TrainOptions, TrainedEmbedder, train};
 use crate::training::Backend;
 use anyhow::{Context, Result};
@@ -78,6 +79,19 @@ pub struct TrainEmbedderArgs {
     /// Train on unaltered pictures (no camera-like augmentation).
     #[arg(long)]
     pub no_augment: bool,
+    /// Also train on Fashion-MNIST (its 10 classes as identities), read from DIR or, without
+    /// a value, from the installed copy (`apt-get install dataset-fashion-mnist`). Each P×K
+    /// batch comes from one set only, so hard negatives stay within a domain; per-epoch
+    /// Recall@1 stays on the `--data` set.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = fmnist::DEFAULT_DIR)]
+    pub mix_fmnist: Option<PathBuf>,
+    /// With --mix-fmnist: `--data` batches per Fashion-MNIST batch (2: two of yours, then
+    /// one Fashion-MNIST, and again).
+    #[arg(long, default_value_t = 2, requires = "mix_fmnist")]
+    pub mix_ratio: usize,
+    /// With --mix-fmnist: use only the first N Fashion-MNIST training pictures.
+    #[arg(long, value_name = "N", requires = "mix_fmnist")]
+    pub mix_limit: Option<usize>,
 }
 
 fn parse_pk(s: &str) -> Result<(usize, usize), String> {
@@ -125,6 +139,25 @@ impl TrainEmbedderArgs {
         if !fmnist && (self.limit.is_some() || self.eval_limit.is_some()) {
             anyhow::bail!("--limit and --eval-limit apply to Fashion-MNIST (--format fmnist) only");
         }
+        if fmnist && self.mix_fmnist.is_some() {
+            anyhow::bail!(
+                "--mix-fmnist mixes Fashion-MNIST into another set; with --format fmnist it is already the only one"
+            );
+        }
+        if self.mix_ratio == 0 {
+            anyhow::bail!(
+                "--mix-ratio must be at least 1 (batches of --data per Fashion-MNIST batch)"
+            );
+        }
+        let mix = self.mix_fmnist.as_ref().map(|dir| MixConfig {
+            data: DataSource {
+                dir: dir.clone(),
+                format: DataFormat::Fmnist,
+                limit: self.mix_limit,
+                eval_limit: None,
+            },
+            ratio: self.mix_ratio,
+        });
         Ok(TrainConfig {
             model,
             preprocess,
@@ -148,6 +181,7 @@ impl TrainEmbedderArgs {
             } else {
                 Augment::default()
             },
+            mix,
         })
     }
 }
@@ -219,8 +253,13 @@ pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
     }
     source.dir = match &args.data {
         Some(d) => d.clone(),
+        // A format other than the run's own: the set mixed into its training if that is
+        // the one asked for, else the format's default place.
         None if args.format.is_some_and(|f| f != trained.config.data.format) => {
-            data_dir(&None, source.format)?
+            match &trained.config.mix {
+                Some(m) if m.data.format == source.format => m.data.dir.clone(),
+                _ => data_dir(&None, source.format)?,
+            }
         }
         None => source.dir,
     };

@@ -140,6 +140,19 @@ impl IdxSet {
 }
 
 /// `dir/name`, or `dir/name.gz` when only that exists.
+/// Whether `dir` holds all four Fashion-MNIST files (raw or gzipped), so a command can say
+/// what to install before it spends time on other steps.
+pub fn is_installed(dir: &Path) -> bool {
+    [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+    .iter()
+    .all(|name| find(dir, name).is_ok())
+}
+
 fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     let raw = dir.join(name);
     if raw.is_file() {
@@ -225,6 +238,48 @@ fn parse_idx<'a>(
     Ok((dims, data))
 }
 
+/// Builds small Fashion-MNIST-format directories (raw idx files) for other modules' tests.
+#[cfg(test)]
+pub(crate) mod test_fixture {
+    use super::{IMAGES_MAGIC, LABELS_MAGIC};
+    use std::path::Path;
+
+    fn write_idx(path: &Path, magic: u32, dims: &[u32], data: &[u8]) {
+        let mut bytes: Vec<u8> = std::iter::once(magic)
+            .chain(dims.iter().copied())
+            .flat_map(u32::to_be_bytes)
+            .collect();
+        bytes.extend_from_slice(data);
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// `train` training and `test` test pictures of 28×28, labelled 0..`classes` in turn;
+    /// each class a different brightness with a little per-picture texture.
+    pub fn fmnist(train: usize, test: usize, classes: u8) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (prefix, n) in [("train", train), ("t10k", test)] {
+            let labels: Vec<u8> = (0..n).map(|i| (i % classes as usize) as u8).collect();
+            let pixels: Vec<u8> = (0..n * 784)
+                .map(|p| labels[p / 784].wrapping_mul(25).wrapping_add((p % 7) as u8))
+                .collect();
+            let n = n as u32;
+            write_idx(
+                &dir.path().join(format!("{prefix}-images-idx3-ubyte")),
+                IMAGES_MAGIC,
+                &[n, 28, 28],
+                &pixels,
+            );
+            write_idx(
+                &dir.path().join(format!("{prefix}-labels-idx1-ubyte")),
+                LABELS_MAGIC,
+                &[n],
+                &labels,
+            );
+        }
+        dir
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +336,15 @@ mod tests {
             message.contains(needle),
             "{message:?} should mention {needle:?}"
         );
+    }
+
+    #[test]
+    fn is_installed_needs_all_four_files() {
+        let (dir, result) = load_with_test(good_images(), good_labels());
+        result.unwrap();
+        assert!(is_installed(dir.path()));
+        std::fs::remove_file(dir.path().join("t10k-labels-idx1-ubyte")).unwrap();
+        assert!(!is_installed(dir.path()));
     }
 
     #[test]

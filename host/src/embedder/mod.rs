@@ -13,6 +13,7 @@ pub mod error;
 pub mod evaluate;
 pub mod inference;
 pub mod loss;
+pub mod mix;
 pub mod model;
 pub mod sampler;
 pub mod se_resnet;

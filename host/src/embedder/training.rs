@@ -9,6 +9,7 @@ use super::data::{self, DataSource, LabelledImages, batch_tensor};
 use super::error::EmbedderError;
 use super::evaluate::evaluate;
 use super::loss::LossKind;
+use super::mix::{self, BatchSource, MixConfig};
 use super::model::{Embedder, EmbedderConfig};
 use super::sampler::PkSampler;
 use crate::training::plot::{self, Panel, Series};
@@ -56,6 +57,10 @@ pub struct TrainConfig {
     pub steps_per_epoch: Option<usize>,
     pub seed: u64,
     pub augment: Augment,
+    /// A second training set mixed in by whole batches (`--mix-fmnist`); absent in runs of
+    /// one set, including every run saved before mixing existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<MixConfig>,
 }
 
 /// The soft-MSML temperature when a config does not say. Distances of unit embeddings lie
@@ -79,8 +84,12 @@ impl TrainConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochMetrics {
     pub epoch: usize,
-    /// Mean training loss over the epoch's batches.
+    /// Mean training loss over the epoch's batches of the run's own set (the primary one
+    /// when a second set is mixed in).
     pub loss: f64,
+    /// Mean training loss over the epoch's batches of the mixed-in set, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix_loss: Option<f64>,
     /// Recall@1 on the held-out set (In-shop query/gallery; Fashion-MNIST test subset).
     pub recall_at_1: f64,
     /// Wall time of the epoch, training and evaluation.
@@ -149,6 +158,13 @@ pub fn train(
             config.temperature
         )));
     }
+    if let Some(m) = &config.mix
+        && m.ratio == 0
+    {
+        return Err(EmbedderError::Invalid(
+            "the mix ratio (primary batches per mixed-in batch) must be at least 1".into(),
+        ));
+    }
     let run = RunDir::create(run_dir)?;
     if let Some(previous) = run.read_json::<TrainConfig>(CONFIG_FILE)?
         && previous.resumable() != config.resumable()
@@ -167,10 +183,21 @@ pub fn train(
     let train_set = data::load_train(&config.data)?;
     let eval_set = data::load_eval(&config.data)?;
     let sampler = PkSampler::new(&train_set.labels, config.p, config.k)?;
+    let mixed = match &config.mix {
+        Some(m) => Some(load_mix(m, config)?),
+        None => None,
+    };
+    let primary_batches = train_set.len() / sampler.batch_size();
     let steps = config
         .steps_per_epoch
-        .unwrap_or(train_set.len() / sampler.batch_size())
+        .unwrap_or_else(|| {
+            config
+                .mix
+                .as_ref()
+                .map_or(primary_batches, |m| m.steps_for(primary_batches))
+        })
         .max(1);
+    let schedule = mix::schedule(config.mix.as_ref(), steps);
 
     let device = backend.training_device()?;
     let eval_device = backend.device()?;
@@ -201,11 +228,15 @@ pub fn train(
         let mut rng = ChaCha8Rng::seed_from_u64(
             config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
         );
-        let mut loss_sum = 0.0;
-        for step in 0..steps {
+        let mut sums = LossSums::default();
+        for (step, &source) in schedule.iter().enumerate() {
+            let (set, sampler) = match (source, &mixed) {
+                (BatchSource::Mix, Some((set, sampler))) => (set, sampler),
+                _ => (&train_set, &sampler),
+            };
             let indices = sampler.batch(&mut rng);
-            let labels: Vec<u32> = indices.iter().map(|&i| train_set.labels[i]).collect();
-            let images = augmented(&train_set, &indices, &config.augment, &mut rng);
+            let labels: Vec<u32> = indices.iter().map(|&i| set.labels[i]).collect();
+            let images = augmented(set, &indices, &config.augment, &mut rng);
             let x = batch_tensor(
                 &images.iter().collect::<Vec<_>>(),
                 &config.preprocess,
@@ -218,13 +249,10 @@ pub fn train(
             let value = loss.clone().into_scalar::<f32>() as f64;
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optimizer.step(config.learning_rate, model, grads);
-            loss_sum += value;
+            sums.add(source, value);
             bar.inc(1);
             let rate = ((step + 1) * sampler.batch_size()) as f64 / started.elapsed().as_secs_f64();
-            bar.set_message(format!(
-                "loss {:.4}, {rate:.0} img/s",
-                loss_sum / (step + 1) as f64
-            ));
+            bar.set_message(format!("loss {:.4}, {rate:.0} img/s", sums.primary()));
         }
         let train_seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
@@ -239,7 +267,8 @@ pub fn train(
         save_checkpoint(&run, epoch, &model, &optimizer)?;
         metrics.push(EpochMetrics {
             epoch,
-            loss: loss_sum / steps as f64,
+            loss: sums.primary(),
+            mix_loss: sums.mix(),
             recall_at_1: scores.recall_at_1,
             seconds: started.elapsed().as_secs_f64(),
             train_images_per_second: (steps * sampler.batch_size()) as f64 / train_seconds,
@@ -253,13 +282,60 @@ pub fn train(
         }
         if options.progress {
             let m = metrics.last().expect("just pushed");
+            let mix_loss = m
+                .mix_loss
+                .map_or(String::new(), |l| format!(" (mixed-in set {l:.4})"));
             eprintln!(
-                "epoch {epoch}/{}: loss {:.4}, Recall@1 {:.3}, {:.1} s ({:.0} img/s)",
+                "epoch {epoch}/{}: loss {:.4}{mix_loss}, Recall@1 {:.3}, {:.1} s ({:.0} img/s)",
                 config.epochs, m.loss, m.recall_at_1, m.seconds, m.train_images_per_second
             );
         }
     }
     Ok(metrics)
+}
+
+/// The mixed-in set's training pictures and their sampler (same P and K as the primary's).
+fn load_mix(
+    mix: &MixConfig,
+    config: &TrainConfig,
+) -> Result<(LabelledImages, PkSampler), EmbedderError> {
+    let set = data::load_train(&mix.data)?;
+    let sampler = PkSampler::new(&set.labels, config.p, config.k).map_err(|e| {
+        EmbedderError::Invalid(format!(
+            "the mixed-in set {} ({:?}): {e}",
+            mix.data.dir.display(),
+            mix.data.format
+        ))
+    })?;
+    Ok((set, sampler))
+}
+
+/// Running loss sums of an epoch, per batch source.
+#[derive(Debug, Default)]
+struct LossSums {
+    primary: (f64, usize),
+    mix: (f64, usize),
+}
+
+impl LossSums {
+    fn add(&mut self, source: BatchSource, loss: f64) {
+        let sum = match source {
+            BatchSource::Primary => &mut self.primary,
+            BatchSource::Mix => &mut self.mix,
+        };
+        sum.0 += loss;
+        sum.1 += 1;
+    }
+
+    /// Mean loss of the primary batches so far (0 before the first).
+    fn primary(&self) -> f64 {
+        self.primary.0 / self.primary.1.max(1) as f64
+    }
+
+    /// Mean loss of the mixed-in batches; `None` when there were none.
+    fn mix(&self) -> Option<f64> {
+        (self.mix.1 > 0).then(|| self.mix.0 / self.mix.1 as f64)
+    }
 }
 
 /// The batch's pictures, each distorted with its own seed drawn from `rng` so the work can
@@ -309,10 +385,20 @@ fn plot_curves(run: &RunDir, metrics: &[EpochMetrics]) -> Result<(), EmbedderErr
         label: label.into(),
         points: metrics.iter().map(|m| (m.epoch as f64, f(m))).collect(),
     };
+    let mut losses = vec![series("loss", |m| m.loss)];
+    if metrics.iter().any(|m| m.mix_loss.is_some()) {
+        losses.push(Series {
+            label: "mixed-in set".into(),
+            points: metrics
+                .iter()
+                .filter_map(|m| Some((m.epoch as f64, m.mix_loss?)))
+                .collect(),
+        });
+    }
     let panels = [
         Panel {
             title: "training loss".into(),
-            series: vec![series("loss", |m| m.loss)],
+            series: losses,
         },
         Panel {
             title: "held-out Recall@1".into(),
@@ -358,6 +444,7 @@ mod tests {
             steps_per_epoch: Some(1),
             seed: 4,
             augment: Augment::default(),
+            mix: None,
         }
     }
 
@@ -368,6 +455,93 @@ mod tests {
         json.as_object_mut().unwrap().remove("temperature");
         let old: TrainConfig = serde_json::from_value(json).unwrap();
         assert_eq!(old, config);
+    }
+
+    #[test]
+    fn a_mixed_run_trains_on_both_sets_records_the_mix_and_resumes() {
+        let data = test_fixture::inshop();
+        let fmnist = crate::data::fmnist::test_fixture::fmnist(12, 4, 3);
+        let runs = tempfile::tempdir().unwrap();
+        let out = runs.path().join("mixed");
+        let mixed = |epochs| TrainConfig {
+            steps_per_epoch: Some(3),
+            mix: Some(MixConfig {
+                data: DataSource {
+                    dir: fmnist.path().to_path_buf(),
+                    format: DataFormat::Fmnist,
+                    limit: Some(9),
+                    eval_limit: None,
+                },
+                ratio: 2,
+            }),
+            ..config(data.path(), epochs)
+        };
+        let first = train(&mixed(1), &out, Backend::Flex, Default::default()).unwrap();
+        // Steps 0 and 1 are In-shop batches, step 2 a Fashion-MNIST one.
+        assert!(first[0].loss.is_finite() && first[0].loss > 0.0);
+        let mix_loss = first[0].mix_loss.expect("a Fashion-MNIST batch ran");
+        assert!(mix_loss.is_finite() && mix_loss > 0.0);
+
+        let run = RunDir::open(&out).unwrap();
+        let saved: TrainConfig = run.read_json(CONFIG_FILE).unwrap().unwrap();
+        assert_eq!(saved, mixed(1));
+        let loaded = crate::embedder::TrainedEmbedder::load(&out, &Device::flex()).unwrap();
+        assert_eq!(loaded.config.mix, mixed(1).mix);
+
+        // The mix is part of the run: a different ratio is another run, a longer one resumes.
+        let mut other = mixed(2);
+        other.mix.as_mut().unwrap().ratio = 1;
+        let err = train(&other, &out, Backend::Flex, Default::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("only --epochs may change"),
+            "{err}"
+        );
+        let resumed = train(&mixed(2), &out, Backend::Flex, Default::default()).unwrap();
+        assert_eq!(resumed.len(), 2);
+        assert!(resumed[1].mix_loss.is_some());
+    }
+
+    #[test]
+    fn a_mixed_in_set_with_too_few_classes_for_p_names_the_set() {
+        let data = test_fixture::inshop();
+        let fmnist = crate::data::fmnist::test_fixture::fmnist(6, 2, 1);
+        let runs = tempfile::tempdir().unwrap();
+        let config = TrainConfig {
+            mix: Some(MixConfig {
+                data: DataSource {
+                    dir: fmnist.path().to_path_buf(),
+                    format: DataFormat::Fmnist,
+                    limit: None,
+                    eval_limit: None,
+                },
+                ratio: 1,
+            }),
+            ..config(data.path(), 1)
+        };
+        let err = train(
+            &config,
+            &runs.path().join("r"),
+            Backend::Flex,
+            Default::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("mixed-in set") && err.contains("--pk"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn runs_of_one_set_save_no_mix_and_old_metrics_load() {
+        let config = config(Path::new("/data"), 3);
+        let json = serde_json::to_value(&config).unwrap();
+        assert!(json.get("mix").is_none());
+        let metrics: EpochMetrics = serde_json::from_str(
+            r#"{"epoch":1,"loss":0.5,"recall_at_1":0.25,"seconds":2.0,"train_images_per_second":9.0}"#,
+        )
+        .unwrap();
+        assert_eq!(metrics.mix_loss, None);
     }
 
     #[test]
