@@ -180,9 +180,9 @@ impl OnnxModel {
 /// tract's AVX/AVX-512 kernels return with those halves dirty. Until something clears
 /// them, every legacy-SSE instruction in the code that runs next on this thread (our Rust is
 /// built for baseline x86_64, so that is all of it: the next frame's preprocessing,
-/// identification, the stylist) pays a merge penalty. Measured on the 2-core AMD EPYC dev
-/// machine: `preprocess_into` of a 640×480 frame takes 1.3 ms right after a run and
-/// 0.35 ms after this call (`capsule bench --bundle models/default`, "whole frame").
+/// identification, the stylist) pays a merge penalty: on the 2-core AMD EPYC dev machine
+/// this call took `capsule bench --bundle models/default`'s "whole frame" (preprocessing +
+/// model) from 2.06 to 1.27 ms, with the model alone unchanged (docs/results.md).
 /// Nothing to do on other architectures.
 fn clear_upper_simd_state() {
     #[cfg(target_arch = "x86_64")]
