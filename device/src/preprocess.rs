@@ -4,10 +4,13 @@
 //! applies it: training, evaluation, golden files and the camera loop all call it, so a model
 //! never sees differently prepared pixels on the board than it saw on the host.
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{GrayImage, RgbImage};
 use ndarray::Array4;
 use serde::{Deserialize, Serialize};
+
+mod resize;
+use resize::resize_triangle;
 
 /// How the picture is fitted to the square model input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,20 +139,19 @@ impl PreprocessSpec {
         };
         let (w, h) = source.dimensions();
         let size = self.size;
-        let filter = FilterType::Triangle;
         Ok(match self.resize {
-            ResizePolicy::Stretch => imageops::resize(source, size, size, filter),
+            ResizePolicy::Stretch => resize_triangle(source, size, size),
             ResizePolicy::ShorterSideCenterCrop => {
                 let scale = size as f32 / w.min(h) as f32;
                 let (nw, nh) = scaled(w, h, scale, size);
-                let resized = imageops::resize(source, nw, nh, filter);
+                let resized = resize_triangle(source, nw, nh);
                 imageops::crop_imm(&resized, (nw - size) / 2, (nh - size) / 2, size, size)
                     .to_image()
             }
             ResizePolicy::Letterbox => {
                 let scale = size as f32 / w.max(h) as f32;
                 let (nw, nh) = scaled(w, h, scale, size);
-                let resized = imageops::resize(source, nw, nh, filter);
+                let resized = resize_triangle(source, nw, nh);
                 let fill = self.mean_colour();
                 let mut canvas = RgbImage::from_pixel(size, size, fill);
                 imageops::replace(

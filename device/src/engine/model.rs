@@ -110,9 +110,10 @@ impl OnnxModel {
             path: self.path.clone(),
             message,
         };
-        guard(|| multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)))
-            .map_err(fail)?
-            .map_err(|e| fail(format!("{e:#}")))
+        let outputs =
+            guard(|| multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)));
+        clear_upper_simd_state();
+        outputs.map_err(fail)?.map_err(|e| fail(format!("{e:#}")))
     }
 
     /// The first output as a flat f32 vector with its shape.
@@ -171,6 +172,27 @@ impl OnnxModel {
             path: self.path.clone(),
             problem: problem.to_string(),
         }
+    }
+}
+
+/// Marks the upper halves of the x86 vector registers clean (`vzeroupper`) after a run.
+///
+/// tract's AVX/AVX-512 kernels return with those halves dirty. Until something clears
+/// them, every legacy-SSE instruction in the code that runs next on this thread (our Rust is
+/// built for baseline x86_64, so that is all of it: the next frame's preprocessing,
+/// identification, the stylist) pays a merge penalty: on the 2-core AMD EPYC dev machine
+/// this call took `capsule bench --bundle models/default`'s "whole frame" (preprocessing +
+/// model) from 2.06 to 1.27 ms, with the model alone unchanged (docs/results.md).
+/// Nothing to do on other architectures.
+fn clear_upper_simd_state() {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        #[target_feature(enable = "avx")]
+        fn vzeroupper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        // SAFETY: the CPU was just checked to support AVX.
+        unsafe { vzeroupper() }
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Attr {
     Int(i64),
     Ints(Vec<i64>),
     Float(f32),
+    /// A string attribute (e.g. `Einsum`'s equation).
+    Str(String),
 }
 
 /// Accumulates a graph in execution order.
@@ -298,6 +300,10 @@ fn attribute(name: &str, value: Attr) -> pb::AttributeProto {
         Attr::Float(f) => {
             a.r#type = AttributeType::Float as i32;
             a.f = f;
+        }
+        Attr::Str(text) => {
+            a.r#type = AttributeType::String as i32;
+            a.s = text.into_bytes();
         }
     }
     a

@@ -297,23 +297,35 @@ pub fn capsule_predictions(
     ))
 }
 
+fn einsum(g: &mut GraphBuilder, at: &str, equation: &str, inputs: &[&str]) -> String {
+    g.node(
+        "Einsum",
+        at,
+        inputs,
+        vec![("equation", Attr::Str(equation.to_string()))],
+    )
+}
+
 /// Routing by agreement, unrolled: `[N, I, J, E]` predictions → `[N, J·E]` output capsules
 /// (steps 5–6). The logits start at zero, so the first coupling is the constant `1/J`.
+///
+/// Both sums over the whole `[N, I, J, E]` tensor are `Einsum`s, which tract turns into
+/// small matrix products batched over `[N, J]` (`s = Σ_i c·û`, `[1, I] × [I, E]`) and
+/// `[N, I, J]` (agreement `Σ_e û·v`), reading `û` in place: no broadcast product of the
+/// whole tensor is ever materialised. The logits stay `[N, I, J]` so the softmax runs over
+/// the last axis (tract's softmax over an inner axis is ten times slower).
 pub fn routing(g: &mut GraphBuilder, at: &str, u_hat: &str, head: &CapsuleHead) -> String {
     let (j, e) = (head.output_capsules, head.output_dim);
-    let sum_inputs = ints(g, &format!("{at}.axes_inputs"), &[1]);
-    let sum_dims = ints(g, &format!("{at}.axes_dims"), &[3]);
-    let last_axis = ints(g, &format!("{at}.axes_last"), &[3]);
-    let input_axis = ints(g, &format!("{at}.axes_input"), &[1]);
+    let i = head.primary_types * head.grid * head.grid;
     let mut logits: Option<String> = None;
     let mut v = String::new();
     let iterations = head.routing_iterations.max(1);
     for r in 0..iterations {
         let it = format!("{at}.iter{r}");
-        let weighted = match &logits {
+        let s = match &logits {
             None => {
-                let c = scalar(g, &format!("{it}.uniform"), 1.0 / j as f32);
-                g.node("Mul", &format!("{it}.weighted"), &[u_hat, &c], vec![])
+                let c = g.initializer(&format!("{it}.uniform"), &[i], &vec![1.0 / j as f32; i]);
+                einsum(g, &format!("{it}.sum"), "i,nije->nje", &[&c, u_hat])
             }
             Some(b) => {
                 let c = g.node(
@@ -322,31 +334,12 @@ pub fn routing(g: &mut GraphBuilder, at: &str, u_hat: &str, head: &CapsuleHead) 
                     &[b],
                     vec![("axis", Attr::Int(2))],
                 );
-                let c = g.node(
-                    "Unsqueeze",
-                    &format!("{it}.coupling4"),
-                    &[&c, &last_axis],
-                    vec![],
-                );
-                g.node("Mul", &format!("{it}.weighted"), &[&c, u_hat], vec![])
+                einsum(g, &format!("{it}.sum"), "nij,nije->nje", &[&c, u_hat])
             }
         };
-        let s = g.node(
-            "ReduceSum",
-            &format!("{it}.sum"),
-            &[&weighted, &sum_inputs],
-            vec![("keepdims", Attr::Int(0))],
-        );
         v = squash(g, &format!("{it}.squash"), &s);
         if r + 1 < iterations {
-            let v4 = g.node("Unsqueeze", &format!("{it}.v4"), &[&v, &input_axis], vec![]);
-            let prod = g.node("Mul", &format!("{it}.agree_prod"), &[u_hat, &v4], vec![]);
-            let agreement = g.node(
-                "ReduceSum",
-                &format!("{it}.agreement"),
-                &[&prod, &sum_dims],
-                vec![("keepdims", Attr::Int(0))],
-            );
+            let agreement = einsum(g, &format!("{it}.agreement"), "nije,nje->nij", &[u_hat, &v]);
             logits = Some(match logits {
                 None => agreement,
                 Some(b) => g.node("Add", &format!("{it}.logits"), &[&b, &agreement], vec![]),
