@@ -77,7 +77,7 @@ impl Preset {
                     "--loss",
                     "soft-msml",
                     "--epochs",
-                    "20",
+                    "30",
                     // 40 synthetic and 20 Fashion-MNIST batches an epoch: mixing at the
                     // old 40 steps cost synthetic Recall@1 (docs/results.md, "Mixing in
                     // Fashion-MNIST").
@@ -91,7 +91,7 @@ impl Preset {
                     "--hidden",
                     "64",
                     "--epochs",
-                    "150",
+                    "250",
                     "--dropout",
                     "0.1",
                     "--lr",
