@@ -56,7 +56,7 @@ fn wardrobe(n: u64) -> (Vec<Garment>, Vec<OutfitEdge>) {
 
 fn max_error(a: &EncodedWardrobe, b: &EncodedWardrobe) -> f32 {
     let mut worst = 0f32;
-    for &id in a.graph().ids() {
+    for &id in a.ids() {
         let (x, y) = (a.embedding(id).unwrap(), b.embedding(id).unwrap());
         for (p, q) in x.iter().zip(y) {
             worst = worst.max((p - q).abs());

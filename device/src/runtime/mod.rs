@@ -9,4 +9,4 @@ pub use frame_loop::{
     Event, LoopConfig, LoopError, LoopStats, OutfitSource, OutfitView, run, run_with_outfits,
 };
 pub use sink::{PngSink, ScreenSink, SinkError};
-pub use soak::{RssSampler, SoakReport, rss_kib};
+pub use soak::{RssSampler, SoakReport, release_free_heap, rss_kib};

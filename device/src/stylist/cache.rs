@@ -14,12 +14,19 @@ use super::graph::WardrobeGraph;
 use crate::wardrobe::GarmentId;
 use std::collections::HashMap;
 
-/// The wardrobe graph with an embedding per node.
+/// An embedding per node of the wardrobe graph. Only the node ids are kept of the graph
+/// itself: its feature rows are as large as the embeddings several times over, and the
+/// next refresh brings a whole new graph anyway.
 pub struct EncodedWardrobe {
-    graph: WardrobeGraph,
-    /// Row-major `[graph.len(), hidden]`.
+    ids: Vec<GarmentId>,
+    index: HashMap<GarmentId, usize>,
+    /// Row-major `[ids.len(), hidden]`.
     embeddings: Vec<f32>,
     hidden: usize,
+}
+
+fn index_of(ids: &[GarmentId]) -> HashMap<GarmentId, usize> {
+    ids.iter().enumerate().map(|(n, &id)| (id, n)).collect()
 }
 
 /// What a refresh did, for logs and tests.
@@ -37,8 +44,12 @@ impl EncodedWardrobe {
         let all: Vec<usize> = (0..graph.len()).collect();
         let embeddings =
             models.encode(&graph.encoder_inputs(&all, models.spec().max_neighbours))?;
+        let ids = graph.ids().to_vec();
+        drop(graph);
+        crate::runtime::release_free_heap();
         Ok(Self {
-            graph,
+            index: index_of(&ids),
+            ids,
             embeddings,
             hidden: models.spec().hidden,
         })
@@ -56,13 +67,7 @@ impl EncodedWardrobe {
         let layers = models.spec().layers;
         let cap = models.spec().max_neighbours;
         let hidden = self.hidden;
-        let old: HashMap<GarmentId, usize> = self
-            .graph
-            .ids()
-            .iter()
-            .enumerate()
-            .map(|(n, &id)| (id, n))
-            .collect();
+        let old = &self.index;
         // New nodes count as changed too.
         let seeds: Vec<usize> = graph
             .ids()
@@ -90,7 +95,8 @@ impl EncodedWardrobe {
                     .copy_from_slice(&fresh[i * hidden..(i + 1) * hidden]);
             }
         }
-        self.graph = graph;
+        self.ids = graph.ids().to_vec();
+        self.index = index_of(&self.ids);
         self.embeddings = embeddings;
         Ok(Refresh {
             targets: targets.len(),
@@ -98,8 +104,9 @@ impl EncodedWardrobe {
         })
     }
 
-    pub fn graph(&self) -> &WardrobeGraph {
-        &self.graph
+    /// The encoded garments, in node order.
+    pub fn ids(&self) -> &[GarmentId] {
+        &self.ids
     }
 
     pub fn hidden(&self) -> usize {
@@ -108,7 +115,7 @@ impl EncodedWardrobe {
 
     /// The embedding of a garment in the graph.
     pub fn embedding(&self, id: GarmentId) -> Option<&[f32]> {
-        let n = self.graph.node(id)?;
+        let n = *self.index.get(&id)?;
         self.embeddings.get(n * self.hidden..(n + 1) * self.hidden)
     }
 }
