@@ -363,7 +363,7 @@ fn l1(a: [u8; 3], b: [u8; 3]) -> i32 {
 }
 
 /// Hue in degrees, saturation and value in 0..=1.
-fn hsv([r, g, b]: [u8; 3]) -> (f32, f32, f32) {
+pub fn hsv([r, g, b]: [u8; 3]) -> (f32, f32, f32) {
     let (r, g, b) = (r as f32 / 255.0, g as f32 / 255.0, b as f32 / 255.0);
     let max = r.max(g).max(b);
     let min = r.min(g).min(b);

@@ -1,6 +1,7 @@
 //! Why an outfit goes together, in words the display can show: the colour scheme of its
 //! garments, read from their thumbnails.
 
+use crate::garment::style::hsv;
 use image::RgbImage;
 
 /// The main colour of a garment picture: `None` for a neutral (black, white, grey, beige —
@@ -10,25 +11,15 @@ pub fn dominant_hue(picture: &RgbImage) -> Option<f32> {
     let mut coloured = 0u32;
     let mut counted = 0u32;
     for p in picture.pixels() {
-        let [r, g, b] = p.0.map(|c| c as f32 / 255.0);
-        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
-        if min > 0.92 {
+        if p.0.iter().all(|&c| c as f32 / 255.0 > 0.92) {
             continue; // background of a product shot
         }
         counted += 1;
-        let saturation = if max > 0.0 { (max - min) / max } else { 0.0 };
-        if saturation < 0.35 || max < 0.2 {
+        let (hue, saturation, value) = hsv(p.0);
+        if saturation < 0.35 || value < 0.2 {
             continue;
         }
         coloured += 1;
-        let delta = max - min;
-        let hue = if max == r {
-            60.0 * ((g - b) / delta).rem_euclid(6.0)
-        } else if max == g {
-            60.0 * ((b - r) / delta + 2.0)
-        } else {
-            60.0 * ((r - g) / delta + 4.0)
-        };
         histogram[((hue / 10.0) as usize).min(35)] += 1;
     }
     if counted == 0 || coloured * 3 < counted {

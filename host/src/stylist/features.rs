@@ -23,6 +23,7 @@ use crate::embedder::TrainedEmbedder;
 use capsule_device::GarmentType;
 use capsule_device::camera::{WHOLE_PICTURE, garment_region};
 use capsule_device::fsutil::write_atomic;
+use capsule_device::garment::style::hsv;
 use capsule_device::garment::{STYLE_DIM, STYLE_SOURCE, style_features};
 use image::RgbImage;
 use rayon::prelude::*;
@@ -321,25 +322,6 @@ pub fn appearance_features(image: &RgbImage) -> Vec<f32> {
     out.push(palette.len() as f32 / 64.0);
     debug_assert_eq!(out.len(), APPEARANCE_DIM);
     out
-}
-
-/// Hue in degrees, saturation and value in [0, 1].
-fn hsv([r, g, b]: [u8; 3]) -> (f32, f32, f32) {
-    let (r, g, b) = (r as f32 / 255.0, g as f32 / 255.0, b as f32 / 255.0);
-    let max = r.max(g).max(b);
-    let min = r.min(g).min(b);
-    let delta = max - min;
-    let hue = if delta <= 0.0 {
-        0.0
-    } else if max == r {
-        60.0 * ((g - b) / delta).rem_euclid(6.0)
-    } else if max == g {
-        60.0 * ((b - r) / delta + 2.0)
-    } else {
-        60.0 * ((r - g) / delta + 4.0)
-    };
-    let sat = if max <= 0.0 { 0.0 } else { delta / max };
-    (hue, sat, max)
 }
 
 /// Per-dimension mean and standard deviation of the training items' features. Fitted once on
