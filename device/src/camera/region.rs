@@ -44,24 +44,31 @@ fn crop_fraction(frame: &RgbImage, [fx, fy, fw, fh]: [f32; 4]) -> RgbImage {
 /// Colour distance (sum over channels) above which a pixel is foreground.
 const FOREGROUND_DISTANCE: u32 = 60;
 
+/// Per-channel median of the picture's outermost pixels: the wall or backdrop around the
+/// garment (white for an empty picture).
+pub(crate) fn border_median(picture: &RgbImage) -> [u8; 3] {
+    let (w, h) = picture.dimensions();
+    let mut channels: [Vec<u8>; 3] = Default::default();
+    for (x, y, p) in picture.enumerate_pixels() {
+        if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
+            for (channel, value) in channels.iter_mut().zip(p.0) {
+                channel.push(value);
+            }
+        }
+    }
+    channels.map(|mut c| {
+        c.sort_unstable();
+        c.get(c.len() / 2).copied().unwrap_or(255)
+    })
+}
+
 /// Bounding box of the pixels unlike the border's median colour, with a 4 % margin.
 fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = region.dimensions();
     if w < 8 || h < 8 {
         return None;
     }
-    let mut border: [Vec<u8>; 3] = Default::default();
-    for (x, y, p) in region.enumerate_pixels() {
-        if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
-            for (channel, value) in border.iter_mut().zip(p.0) {
-                channel.push(value);
-            }
-        }
-    }
-    let background = border.map(|mut c| {
-        c.sort_unstable();
-        c[c.len() / 2]
-    });
+    let background = border_median(region);
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
     let mut count = 0u64;
     for (x, y, p) in region.enumerate_pixels() {

@@ -4,7 +4,8 @@ use super::identify::load_embedder;
 use super::{Session, models, read_picture};
 use crate::camera::{WHOLE_PICTURE, garment_region};
 use crate::display::{OutfitCard, Screen};
-use crate::garment::{GarmentType, style_features};
+use crate::garment::GarmentType;
+use crate::garment::style::{style_of_view, style_view};
 use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex, Identification};
 use crate::runtime::{OutfitSource, OutfitView, PngSink, ScreenSink};
 use crate::stylist::{Anchor, StylistModels, Suggester};
@@ -196,13 +197,14 @@ impl Stylist {
         let garment_type = garment_type
             .or(best.map(|b| b.garment_type))
             .context("the wardrobe is empty: say what the garment is with --type")?;
+        let view = style_view(region);
         let garment = Garment {
             id: GarmentId(0),
             garment_type,
             name: format!("new {garment_type}"),
-            thumbnail_png: crate::wardrobe::thumbnail_png(region).unwrap_or_default(),
+            thumbnail_png: crate::wardrobe::thumbnail_png(&view).unwrap_or_default(),
             embedding: embedding.to_vec(),
-            style: style_features(region),
+            style: style_of_view(&view),
             added_unix: 0,
             last_worn_unix: None,
             status: GarmentStatus::Available,

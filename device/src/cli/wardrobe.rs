@@ -3,7 +3,8 @@
 use super::identify::load_embedder;
 use super::{Session, read_picture};
 use crate::camera::{WHOLE_PICTURE, garment_region};
-use crate::garment::{GarmentType, style_features};
+use crate::garment::GarmentType;
+use crate::garment::style::{style_of_view, style_view};
 use crate::wardrobe::{
     GarmentId, GarmentStatus, NewGarment, WardrobeStore, import_polyvore, is_polyvore_set,
     thumbnail_png,
@@ -110,12 +111,13 @@ fn add(
     let embedding = embedder
         .embed(&garment)
         .with_context(|| format!("embedding {}", image.display()))?;
+    let view = style_view(&garment);
     let id = store.add_garment(&NewGarment {
         garment_type,
         name: name.to_string(),
-        thumbnail_png: thumbnail_png(&garment)?,
+        thumbnail_png: thumbnail_png(&view)?,
         embedding,
-        style: style_features(&garment),
+        style: style_of_view(&view),
         added_unix: now_unix(),
     })?;
     Ok(id)

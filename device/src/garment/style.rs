@@ -9,6 +9,7 @@
 //! ([`style_view`]), so a wardrobe garment's statistics can always be recomputed from its
 //! thumbnail.
 
+use crate::camera::region::border_median;
 use image::RgbImage;
 
 /// The feature-kind tag of these statistics (bundles name it in their stylist spec).
@@ -339,23 +340,6 @@ fn dominant_colour(pixels: impl Iterator<Item = [u8; 3]> + Clone) -> Option<[u8;
         centre = sum.map(|s| (s / n) as u8);
     }
     Some(centre)
-}
-
-/// Per-channel median of the picture's outermost pixels: the background around the garment.
-fn border_median(view: &RgbImage) -> [u8; 3] {
-    let (w, h) = view.dimensions();
-    let mut channels: [Vec<u8>; 3] = Default::default();
-    for (x, y, p) in view.enumerate_pixels() {
-        if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
-            for (c, v) in channels.iter_mut().zip(p.0) {
-                c.push(v);
-            }
-        }
-    }
-    channels.map(|mut c| {
-        c.sort_unstable();
-        c.get(c.len() / 2).copied().unwrap_or(255)
-    })
 }
 
 fn l1(a: [u8; 3], b: [u8; 3]) -> i32 {

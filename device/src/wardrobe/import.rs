@@ -8,7 +8,8 @@ use crate::camera::{WHOLE_PICTURE, garment_region};
 use crate::formats::polyvore::{
     IMAGES_DIR, ItemMetadata, METADATA_FILE, OutfitRecord, Split, Variant,
 };
-use crate::garment::{GarmentType, style_features};
+use crate::garment::GarmentType;
+use crate::garment::style::{style_of_view, style_view};
 use image::RgbImage;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -169,7 +170,9 @@ fn add_item(
         item: item_id.to_string(),
         message,
     })?;
-    let thumbnail = thumbnail_png(&picture).map_err(|e| ImportError::Item {
+    // Thumbnail and style statistics share one scaled view.
+    let view = style_view(&picture);
+    let thumbnail = thumbnail_png(&view).map_err(|e| ImportError::Item {
         item: item_id.to_string(),
         message: e.to_string(),
     })?;
@@ -183,7 +186,7 @@ fn add_item(
         name,
         thumbnail_png: thumbnail,
         embedding,
-        style: style_features(&picture),
+        style: style_of_view(&view),
         added_unix: now_unix,
     })?;
     Ok(Ok(id))

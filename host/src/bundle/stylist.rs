@@ -4,7 +4,7 @@
 use super::{BundleError, GOLDEN_TOLERANCE, write};
 use crate::onnx::stylist::{decoder_inputs, encoder_inputs};
 use crate::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
-use crate::stylist::features::with_style;
+use crate::stylist::features::split_style;
 use crate::stylist::training::{EpochMetrics, best_epoch};
 use crate::stylist::{Checkpoint, StylistError, TrainedStylist};
 use crate::training::{Backend, RunDir};
@@ -51,17 +51,19 @@ pub fn stylist_models(
     let stylist = TrainedStylist::load(run_dir, Checkpoint::Best, Backend::Flex)
         .map_err(|e| invalid(run_dir, e))?;
     let trained_on = &stylist.config.feature_source;
-    let (features, expected_dim) = if trained_on == embedder_source {
-        (STYLIST_FEATURES_EMBEDDER, embedder_dim)
-    } else if *trained_on == with_style(embedder_source) {
-        (STYLIST_FEATURES_EMBEDDER_STYLE, embedder_dim + STYLE_DIM)
-    } else {
+    let (source, style) = split_style(trained_on);
+    if source != embedder_source {
         return Err(BundleError::Invalid(format!(
             "the stylist {} was trained on {trained_on:?} features, but this bundle's embedder \
              makes {embedder_source:?}: compute features with `capsule-host stylist features \
              --embedder RUN [--style]` and train the stylist on them",
             run_dir.display()
         )));
+    }
+    let (features, expected_dim) = if style {
+        (STYLIST_FEATURES_EMBEDDER_STYLE, embedder_dim + STYLE_DIM)
+    } else {
+        (STYLIST_FEATURES_EMBEDDER, embedder_dim)
     };
     let feature_dim = stylist.standardizer.dim();
     if feature_dim != expected_dim {

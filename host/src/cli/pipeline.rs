@@ -474,12 +474,8 @@ fn evaluate(
     };
     let stylist = TrainedStylist::load(stylist_run, Checkpoint::Best, Backend::Flex)?;
     let data = PolyvoreDataset::load(&stylist_test.join("polyvore"), Variant::Nondisjoint)?;
-    let trained_on = &stylist.config.feature_source;
-    let (source, style) = match trained_on.strip_suffix(&features::with_style("")) {
-        Some(embedder_source) => (embedder_source.to_string(), true),
-        None => (trained_on.clone(), false),
-    };
-    let features = features::compute_with_embedder(&data, &embedder, source, style)?;
+    let (source, style) = features::split_style(&stylist.config.feature_source);
+    let features = features::compute_with_embedder(&data, &embedder, source.to_string(), style)?;
     let scores = CONTEXTS
         .iter()
         .map(|&k| stylist::evaluate(&stylist, &data, &features, Split::Test, k, 0))

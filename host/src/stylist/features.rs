@@ -189,6 +189,15 @@ pub fn with_style(embedder_source: &str) -> String {
     format!("{embedder_source}+{STYLE_SOURCE}")
 }
 
+/// The embedder source of a feature source, and whether the style statistics follow it: the
+/// inverse of [`with_style`].
+pub fn split_style(source: &str) -> (&str, bool) {
+    match source.strip_suffix(&format!("+{STYLE_SOURCE}")) {
+        Some(embedder_source) => (embedder_source, true),
+        None => (source, false),
+    }
+}
+
 /// The embedder's output for every item of `data`, computed as the device computes a
 /// garment's embedding: the garment region of the picture (the shared
 /// `capsule_device::camera::garment_region`), then the embedder.
@@ -430,6 +439,13 @@ mod tests {
             f[0]
         );
         assert!((f[APPEARANCE_DIM - TEXTURE] - 0.25).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_style_source_splits_back_into_its_embedder_source() {
+        let source = "embedder:run@epoch3";
+        assert_eq!(split_style(&with_style(source)), (source, true));
+        assert_eq!(split_style(source), (source, false));
     }
 
     #[test]
