@@ -208,3 +208,76 @@ fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         format!("tract failed on this model: {what}")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The weight formula of `scripts/make_conv_fixture.py`.
+    fn weight(o: usize, i: usize, y: usize, x: usize) -> f32 {
+        ((o * 7 + i * 3 + y * 5 + x) % 13) as f32 / 13.0 - 6.0 / 13.0
+    }
+
+    /// A 3×3 convolution with padding 1, written out loop by loop.
+    fn direct_conv(input: &[f32], cin: usize, side: usize, cout: usize, stride: usize) -> Vec<f32> {
+        let out_side = (side - 1) / stride + 1;
+        let mut out = vec![0f32; cout * out_side * out_side];
+        for o in 0..cout {
+            for oy in 0..out_side {
+                for ox in 0..out_side {
+                    let mut sum = (o % 5) as f32 / 10.0 - 0.2;
+                    for i in 0..cin {
+                        for ky in 0..3 {
+                            for kx in 0..3 {
+                                let y = (oy * stride + ky) as isize - 1;
+                                let x = (ox * stride + kx) as isize - 1;
+                                if (0..side as isize).contains(&y)
+                                    && (0..side as isize).contains(&x)
+                                {
+                                    let v = input[(i * side + y as usize) * side + x as usize];
+                                    sum += weight(o, i, ky, kx) * v;
+                                }
+                            }
+                        }
+                    }
+                    out[(o * out_side + oy) * out_side + ox] = sum;
+                }
+            }
+        }
+        out
+    }
+
+    /// tract packs a convolution's input panel by panel; with the vendored patch
+    /// (vendor/README.md) it copies runs of neighbouring points instead of gathering each
+    /// one. An odd side makes panels straddle output rows; both strides are checked against
+    /// the direct loops, at 1 and 2 threads.
+    #[test]
+    fn tract_convolution_matches_a_direct_one() {
+        let (cin, side, cout) = (4, 13, 16);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conv3x3.onnx");
+        let input: Vec<f32> = (0..cin * side * side)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        for threads in [1, 2] {
+            let model = OnnxModel::load(
+                &path,
+                &[InputShape::Fixed(vec![1, cin, side, side])],
+                threads,
+            )
+            .expect("fixture loads");
+            let tensor = Tensor::from_shape(&[1, cin, side, side], &input).expect("input tensor");
+            let outputs = model.run(tvec!(tensor.into())).expect("fixture runs");
+            for (output, stride) in outputs.iter().zip([1, 2]) {
+                let got = output.to_plain_array_view::<f32>().expect("f32 output");
+                let want = direct_conv(&input, cin, side, cout, stride);
+                assert_eq!(got.len(), want.len(), "stride {stride}");
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        (g - w).abs() < 1e-4,
+                        "stride {stride}, value {i}: tract {g}, direct {w}"
+                    );
+                }
+            }
+        }
+    }
+}
