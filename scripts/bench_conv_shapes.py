@@ -2,17 +2,17 @@
 stem 16, stages 16/32/48), timed in onnxruntime here and in tract through the
 `profile_onnx` example. Run through scripts/bench-conv-shapes."""
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+from bench_vs_onnxruntime import time_ort  # same session settings as the whole-model bench
 
 # (name, input channels, output channels, input side, kernel, stride)
 SHAPES = [
@@ -27,13 +27,17 @@ SHAPES = [
 ]
 
 
+def output_side(side, kernel, stride):
+    """Output side of a convolution padded by half its kernel."""
+    return (side + 2 * (kernel // 2) - kernel) // stride + 1
+
+
 def conv_model(cin, cout, side, kernel, stride):
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((cout, cin, kernel, kernel)) * 0.1).astype(np.float32)
     b = (rng.standard_normal(cout) * 0.1).astype(np.float32)
-    pad = kernel // 2
-    out = (side + 2 * pad - kernel) // stride + 1
-    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[pad] * 4,
+    out = output_side(side, kernel, stride)
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[kernel // 2] * 4,
                             strides=[stride] * 2, kernel_shape=[kernel] * 2)
     graph = helper.make_graph(
         [node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, side, side])],
@@ -42,22 +46,6 @@ def conv_model(cin, cout, side, kernel, stride):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     return model
-
-
-def time_ort(path, shape, runs):
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
-    for _ in range(20):
-        session.run(None, {"x": x})
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        session.run(None, {"x": x})
-        samples.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(samples)
 
 
 def time_tract(tool, path, shape, runs):
@@ -78,10 +66,10 @@ def main():
             path = folder / f"conv_{cin}_{cout}_{side}_k{kernel}s{stride}.onnx"
             onnx.save(conv_model(cin, cout, side, kernel, stride), path)
             shape = [1, cin, side, side]
-            out_side = (side + 2 * (kernel // 2) - kernel) // stride + 1
+            out_side = output_side(side, kernel, stride)
             mflop = 2 * cout * cin * kernel * kernel * out_side * out_side / 1e6
             tract_us = time_tract(tool, path, shape, runs)
-            ort_us = time_ort(path, shape, runs)
+            ort_us = time_ort(path, 1, shape, runs) * 1e3
             print(f"{name:<24} {cin:>3}x{side}x{side:<3} {cout:>6} {mflop:>6.2f} {tract_us:>7.1f} "
                   f"{ort_us:>7.1f} {tract_us / ort_us:>9.2f}")
 

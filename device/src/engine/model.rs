@@ -136,7 +136,17 @@ impl OnnxModel {
         inputs: TVec<TValue>,
         runs: usize,
     ) -> Result<Vec<(String, f64)>, EngineError> {
-        let mut totals: std::collections::HashMap<String, f64> = Default::default();
+        Ok(by_operator(&self.profile_nodes(inputs, runs)?))
+    }
+
+    /// Mean milliseconds per run of each node of the optimised plan, over `runs` runs on
+    /// `inputs`, slowest first.
+    pub fn profile_nodes(
+        &self,
+        inputs: TVec<TValue>,
+        runs: usize,
+    ) -> Result<Vec<NodeTime>, EngineError> {
+        let mut totals: std::collections::HashMap<usize, f64> = Default::default();
         let runs = runs.max(1);
         for _ in 0..runs {
             let mut state = tract_onnx::tract_core::plan::SimpleState::new(&self.plan)
@@ -145,19 +155,31 @@ impl OnnxModel {
                 state.run_plan_with_eval(inputs.clone(), |ctx, op_state, node, input| {
                     let start = std::time::Instant::now();
                     let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
-                    *totals.entry(node.op().name().to_string()).or_default() +=
-                        start.elapsed().as_secs_f64() * 1e3;
+                    *totals.entry(node.id).or_default() += start.elapsed().as_secs_f64() * 1e3;
                     out
                 })
             })
             .map_err(|e| self.run_error(e))?;
         }
-        let mut by_op: Vec<(String, f64)> = totals
+        let graph = self.plan.model();
+        let mut nodes: Vec<NodeTime> = totals
             .into_iter()
-            .map(|(op, ms)| (op, ms / runs as f64))
+            .map(|(id, ms)| {
+                let node = &graph.nodes[id];
+                NodeTime {
+                    name: node.name.clone(),
+                    op: node.op().name().to_string(),
+                    output_shape: node
+                        .outputs
+                        .first()
+                        .map(|o| format!("{:?}", o.fact.shape))
+                        .unwrap_or_default(),
+                    ms: ms / runs as f64,
+                }
+            })
             .collect();
-        by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
-        Ok(by_op)
+        nodes.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        Ok(nodes)
     }
 
     fn run_error(&self, e: impl std::fmt::Display) -> EngineError {
@@ -173,6 +195,31 @@ impl OnnxModel {
             problem: problem.to_string(),
         }
     }
+}
+
+/// One node's share of a run, from [`OnnxModel::profile_nodes`].
+#[derive(Debug, Clone)]
+pub struct NodeTime {
+    pub name: String,
+    /// tract's operator name, e.g. `OptMatMul`.
+    pub op: String,
+    pub output_shape: String,
+    /// Mean milliseconds per run.
+    pub ms: f64,
+}
+
+/// Node times summed per operator kind, slowest first.
+pub fn by_operator(nodes: &[NodeTime]) -> Vec<(String, f64)> {
+    let mut totals: std::collections::HashMap<&str, f64> = Default::default();
+    for node in nodes {
+        *totals.entry(&node.op).or_default() += node.ms;
+    }
+    let mut by_op: Vec<(String, f64)> = totals
+        .into_iter()
+        .map(|(op, ms)| (op.to_string(), ms))
+        .collect();
+    by_op.sort_by(|a, b| b.1.total_cmp(&a.1));
+    by_op
 }
 
 /// Marks the upper halves of the x86 vector registers clean (`vzeroupper`) after a run.
