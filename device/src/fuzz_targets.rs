@@ -7,16 +7,18 @@
 //! itself) or breaks an invariant checked here (an accepted manifest that does not parse
 //! again, a downgrade that is installed, a store that loses an imported garment).
 
+use crate::app::import_polyvore;
 use crate::board::BoardProfile;
 use crate::bundle::signature::{SigningKey, VerifyingKey, sign_manifest, verify_manifest};
-use crate::bundle::slots::{ApplyOptions, Slots, UpdateError};
 use crate::bundle::{MANIFEST_FILE, Manifest, SIGNATURE_FILE};
 use crate::camera::decode::decode_frame;
 use crate::camera::source::decode_buffer;
 use crate::camera::{FrameSource, RecordedStream, StreamFormat};
+use crate::engine::Embedder;
 use crate::engine::{InputShape, OnnxModel};
 use crate::formats::polyvore::{CompatibilityLine, IMAGES_DIR, ItemRef, METADATA_FILE};
-use crate::wardrobe::{WardrobeStore, import_polyvore};
+use crate::update::slots::{ApplyOptions, Slots, UpdateError};
+use crate::wardrobe::WardrobeStore;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tract_onnx::prelude::{Tensor, tvec};
@@ -269,15 +271,16 @@ pub fn polyvore_import(data: &[u8]) {
     let Ok(store) = WardrobeStore::open(&scratch.0.join("data")) else {
         return;
     };
-    // A stand-in embedder: the picture's mean colour (the model is not what is fuzzed).
-    let mut embed = |p: &image::RgbImage| -> Result<Vec<f32>, String> {
-        let mut sum = [0f32; 3];
-        for px in p.pixels() {
-            (0..3).for_each(|k| sum[k] += px.0[k] as f32);
-        }
-        Ok(sum.to_vec())
+    // The device tests' tiny real embedder (the model is not what is fuzzed).
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-embedder.onnx");
+    let spec = crate::PreprocessSpec {
+        size: 16,
+        ..crate::PreprocessSpec::default()
     };
-    if let Ok(summary) = import_polyvore(&root, &store, Some(64), 0, &mut embed) {
+    let Ok(mut embedder) = Embedder::load(&model, &spec, 1) else {
+        panic!("cannot load the fuzz embedder {}", model.display());
+    };
+    if let Ok(summary) = import_polyvore(&root, &store, Some(64), 0, &mut embedder) {
         let stored = store.garments().map(|g| g.len());
         assert_eq!(
             stored.ok(),

@@ -8,8 +8,6 @@ use serde::Serialize;
 /// Similarity under which the best match is taken for a new garment, when the bundle
 /// carries no calibrated value.
 pub const DEFAULT_NEW_GARMENT_THRESHOLD: f32 = 0.8;
-/// Manifest metric holding the calibrated threshold.
-pub const THRESHOLD_METRIC: &str = "identify_threshold";
 
 /// The wardrobe's embeddings in one flat row-major matrix: a scan of 100k garments is one
 /// pass over contiguous memory.

@@ -1,26 +1,30 @@
-//! capsule on the board — and the contracts the host must agree with.
+//! capsule on the board: camera, engine, wardrobe, stylist, display, the mirror service and
+//! the `capsule` command line.
 //!
-//! The contracts live here, once: [`garment`] (the garment type list and dataset
-//! mappings), [`preprocess`] (picture → model input), [`bundle`] (the signed model bundle's
-//! manifest), [`wardrobe`] (garment and outfit-edge records) and [`board`] (board profiles).
-//! `capsule-host` depends on this crate for all of them.
+//! What the host must agree with is defined once in `capsule-contract` (the garment types,
+//! preprocessing with the garment crop, the bundle manifest, tensor layouts, wardrobe
+//! records, durable writes) and re-exported here under the same module names, so
+//! `capsule_device::garment` is `capsule_contract::garment`.
 
+pub mod app;
 pub mod board;
 pub mod bundle;
 pub mod camera;
 pub mod cli;
 pub mod display;
 pub mod engine;
-pub mod formats;
-pub mod fsutil;
+#[cfg(feature = "fuzzing")]
 pub mod fuzz_targets;
-pub mod garment;
 pub mod identify;
-pub mod preprocess;
+pub mod memory;
+pub mod report;
 pub mod runtime;
 pub mod stylist;
 pub mod suggest;
+pub mod update;
 pub mod wardrobe;
 
+pub use capsule_contract as contract;
+pub use capsule_contract::{formats, fsutil, garment, preprocess};
 pub use garment::GarmentType;
-pub use preprocess::{PreprocessSpec, preprocess, preprocess_into};
+pub use preprocess::{PreprocessSpec, preprocess_into};

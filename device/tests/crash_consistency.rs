@@ -10,8 +10,8 @@
 mod common;
 
 use capsule_device::bundle::signature::parse_public_key;
-use capsule_device::bundle::slots::Slots;
 use capsule_device::bundle::verify_signed;
+use capsule_device::update::slots::Slots;
 use capsule_device::wardrobe::{EdgeProvenance, GarmentId, WardrobeStore};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -142,8 +142,7 @@ fn check(data: &Path, ledger: &Ledger, iteration: u64) {
             let trusted = [parse_public_key(&common::public_key(), "test key").unwrap()];
             let verified = verify_signed(&bundle.dir, &trusted)
                 .unwrap_or_else(|e| panic!("{at}: active bundle does not verify: {e}"));
-            verified
-                .check_golden(1)
+            capsule_device::engine::check_bundle(&verified, 1)
                 .unwrap_or_else(|e| panic!("{at}: active bundle does not run: {e}"));
         }
         Ok(None) => assert_eq!(ledger.acked_version, 0, "{at}: acknowledged bundle gone"),

@@ -6,12 +6,13 @@
 
 mod common;
 
-use capsule_device::bundle::slots::Slots;
+use capsule_device::app::import_polyvore;
 use capsule_device::camera::{CameraError, Frame, FrameSource, ImageDir};
-use capsule_device::engine::Embedder;
-use capsule_device::identify::EmbeddingIndex;
-use capsule_device::runtime::{self, Event, LoopConfig, PngSink};
-use capsule_device::wardrobe::{WardrobeStore, import_polyvore};
+use capsule_device::display::PngSink;
+use capsule_device::engine::{Embedder, check_bundle};
+use capsule_device::runtime::{self, Event, LoopConfig};
+use capsule_device::update::slots::Slots;
+use capsule_device::wardrobe::WardrobeStore;
 use std::path::{Path, PathBuf};
 
 /// A real slideshow whose camera "unplugs" for a stretch of calls: from call `from`, the
@@ -49,14 +50,13 @@ fn slides(dir: &Path) -> PathBuf {
 }
 
 fn run_loop(source: &mut dyn FrameSource, screen: &Path) -> (Result<u64, String>, Vec<String>) {
-    let mut embedder = Embedder::load(&common::model_path(), &Default::default(), 1).unwrap();
-    let (index, _) = EmbeddingIndex::build(&[]);
+    let data = tempfile::tempdir().unwrap();
+    let mut mirror = common::tiny_mirror(data.path());
     let mut sink = PngSink::new(screen, 120, 80);
     let mut problems = Vec::new();
     let result = runtime::run(
         source,
-        &mut embedder,
-        &index,
+        &mut mirror,
         &mut sink,
         &LoopConfig {
             max_consecutive_failures: 10,
@@ -114,7 +114,7 @@ fn camera_that_disappears_and_returns_is_waited_for() {
 
 /// `capsule run` on `source` with the test embedder; returns (success, stdout, stderr).
 fn capsule_run(dir: &Path, source: &Path, extra: &[&str]) -> (bool, String, String) {
-    let model = common::model_path().display().to_string();
+    let model = common::tiny_embedder(dir);
     let screen = dir.join("screen.png").display().to_string();
     let mut args = vec![
         "run",
@@ -207,7 +207,7 @@ fn a_full_disk_while_saving_is_an_error_and_loses_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = dir.join("data");
-    let model = common::model_path().display().to_string();
+    let model = common::tiny_embedder(dir);
     let picture = dir.join("garment.png");
     common::write_picture(&picture, 1);
     let add = |name: &str| {
@@ -277,7 +277,7 @@ fn a_data_directory_that_cannot_be_written_is_a_clear_error() {
     let data = blocker.join("data");
     let picture = tmp.path().join("garment.png");
     common::write_picture(&picture, 2);
-    let model = common::model_path().display().to_string();
+    let model = common::tiny_embedder(tmp.path());
     let bundle = tmp.path().join("bundle");
     common::write_bundle(&bundle, 1);
     let key = common::public_key();
@@ -311,7 +311,7 @@ fn a_data_directory_that_cannot_be_written_is_a_clear_error() {
     }
     // A screen that cannot be written (procfs refuses new files): reported, the loop runs.
     let slides = slides(tmp.path());
-    let model = common::model_path().display().to_string();
+    let model = common::tiny_embedder(tmp.path());
     let out = common::run_capsule(
         &tmp.path().join("data"),
         &[
@@ -390,7 +390,7 @@ fn a_model_file_that_vanishes_is_reported_and_an_update_repairs_it() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     let active = slots.active_bundle().unwrap().unwrap();
     assert_eq!(active.manifest.bundle_version, 2);
-    active.check_golden(1).unwrap();
+    check_bundle(&active, 1).unwrap();
 }
 
 #[test]
@@ -414,7 +414,8 @@ fn polyvore_item_ids_cannot_reach_pictures_outside_the_set() {
     )
     .unwrap();
     let store = WardrobeStore::open(&tmp.path().join("data")).unwrap();
-    let summary = import_polyvore(&root, &store, None, 0, &mut |_| Ok(vec![1.0, 0.0])).unwrap();
+    let mut embedder = Embedder::load(&common::model_path(), &Default::default(), 1).unwrap();
+    let summary = import_polyvore(&root, &store, None, 0, &mut embedder).unwrap();
     assert_eq!(summary.garments, 1);
     assert!(
         summary

@@ -14,7 +14,9 @@ pub fn weights(n: usize, salt: u32) -> Vec<f32> {
         .collect()
 }
 
-/// Conv 3x3 (pad 1) -> ReLU -> global average pool -> linear -> unit length.
+/// Conv 3x3 (pad 1) -> ReLU -> global average pool -> linear -> unit length, written to
+/// `path` with the `manifest.json` of its (unsigned, golden-less) bundle beside it: the
+/// default preprocessing, no calibrated threshold.
 pub fn write_tiny_embedder(path: &std::path::Path) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let conv_w = weights(CHANNELS * 3 * 9, 1);
     let conv_b = weights(CHANNELS, 2);
@@ -49,8 +51,37 @@ pub fn write_tiny_embedder(path: &std::path::Path) -> (Vec<f32>, Vec<f32>, Vec<f
     );
     let y = g.node("Div", "unit", &[&y, &norm], vec![]);
     g.output(&y, &[n(), Dim::Fixed(DIM)]);
-    std::fs::write(path, encode(&g.finish("capsule-e2e").unwrap())).unwrap();
+    let bytes = encode(&g.finish("capsule-e2e").unwrap());
+    std::fs::write(path, &bytes).unwrap();
+    write_manifest_beside(path, &bytes);
     (conv_w, conv_b, fc_w)
+}
+
+fn write_manifest_beside(model: &std::path::Path, bytes: &[u8]) {
+    use capsule_device::bundle::{MANIFEST_FILE, manifest::sample, sha256_hex};
+    let mut manifest = sample();
+    manifest.metrics.clear();
+    let entry = &mut manifest.models[0];
+    entry.file = model.file_name().unwrap().to_string_lossy().into_owned();
+    entry.sha256 = sha256_hex(bytes);
+    entry.output_dim = DIM;
+    entry.params = 0;
+    let dir = model.parent().unwrap();
+    std::fs::write(dir.join(MANIFEST_FILE), manifest.to_bytes()).unwrap();
+}
+
+/// The mirror service over the wardrobe in `data` with the tiny embedder at `model`
+/// (recognition only), new-garment threshold `threshold`.
+pub fn tiny_mirror(
+    data: &std::path::Path,
+    model: &std::path::Path,
+    threshold: f32,
+) -> capsule_device::app::Mirror {
+    use capsule_device::app::{Mirror, ModelSource, Models, Outfits};
+    let models = Models::open(data, None, ModelSource::EmbedderFile(model)).unwrap();
+    let mut mirror = Mirror::open(data, models, Outfits::Off).unwrap();
+    mirror.set_threshold(threshold);
+    mirror
 }
 
 pub fn reference_embedding(

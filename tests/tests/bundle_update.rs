@@ -4,8 +4,8 @@
 //! out of the bundle, golden mismatch) is refused with a clear error and leaves the active
 //! bundle in place; a good update switches slots and rollback switches back.
 
-use capsule_device::bundle::slots::{Slot, Slots};
 use capsule_device::bundle::{MANIFEST_FILE, Manifest, NpyArray, SIGNATURE_FILE};
+use capsule_device::update::slots::{Slot, Slots};
 use capsule_e2e::host;
 use capsule_host::bundle::{EMBEDDER_FILE, EMBEDDER_GOLDEN_OUT, read_key};
 use std::path::{Path, PathBuf};

@@ -2,10 +2,9 @@
 //! draws its screens, and keeps going through bad pictures and corrupt frames.
 
 use capsule_device::camera::{ImageDir, RecordedStream, StreamFormat};
-use capsule_device::engine::Embedder;
-use capsule_device::identify::EmbeddingIndex;
-use capsule_device::runtime::{self, Event, LoopConfig, PngSink};
-use capsule_device::wardrobe::WardrobeStore;
+use capsule_device::display::PngSink;
+use capsule_device::runtime::{self, Event, LoopConfig};
+use capsule_e2e::tiny_mirror;
 use std::path::Path;
 
 fn capsule(data: &Path, args: &[&str]) {
@@ -73,23 +72,16 @@ fn setup(
 fn slideshow_is_recognised_and_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let (data, model, pictures) = setup(dir.path());
-    let garments = WardrobeStore::open(&data).unwrap().garments().unwrap();
-    let (index, _) = EmbeddingIndex::build(&garments);
-    let mut embedder = Embedder::load(&model, &Default::default(), 1).unwrap();
+    let mut mirror = tiny_mirror(&data, &model, 0.999);
     let screen = dir.path().join("screen.png");
     let mut sink = PngSink::new(&screen, 480, 320);
     let mut source = ImageDir::open(&dir.path().join("slides"), 6, false).unwrap();
     let mut best = Vec::new();
-    let config = LoopConfig {
-        threshold: 0.999,
-        ..LoopConfig::default()
-    };
     let stats = runtime::run(
         &mut source,
-        &mut embedder,
-        &index,
+        &mut mirror,
         &mut sink,
-        &config,
+        &LoopConfig::default(),
         |e| {
             if let Event::Identified { identification, .. } = e {
                 best.push(
@@ -149,15 +141,12 @@ fn corrupt_frames_in_a_recording_are_counted_not_fatal() {
     }
     let recording = dir.path().join("camera.mjpeg");
     std::fs::write(&recording, stream).unwrap();
-    let garments = WardrobeStore::open(&data).unwrap().garments().unwrap();
-    let (index, _) = EmbeddingIndex::build(&garments);
-    let mut embedder = Embedder::load(&model, &Default::default(), 2).unwrap();
+    let mut mirror = tiny_mirror(&data, &model, 0.8);
     let mut sink = PngSink::new(&dir.path().join("s.png"), 240, 240);
     let mut source = RecordedStream::open(&recording, StreamFormat::Mjpeg).unwrap();
     let stats = runtime::run(
         &mut source,
-        &mut embedder,
-        &index,
+        &mut mirror,
         &mut sink,
         &LoopConfig::default(),
         |_| {},
@@ -172,8 +161,7 @@ fn corrupt_frames_in_a_recording_are_counted_not_fatal() {
     let mut broken = PngSink::new(&dir.path().join("missing-dir/\0/s.png"), 240, 240);
     let stats = runtime::run(
         &mut source,
-        &mut embedder,
-        &index,
+        &mut mirror,
         &mut broken,
         &LoopConfig::default(),
         |_| {},

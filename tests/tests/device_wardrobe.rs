@@ -124,16 +124,13 @@ fn identify_matches_the_same_picture_and_bad_input_is_an_error() {
     )
     .unwrap();
 
-    let store = WardrobeStore::open(&data).unwrap();
-    let (index, _) = capsule_device::identify::EmbeddingIndex::build(&store.garments().unwrap());
-    drop(store);
-    let mut embedder =
-        capsule_device::engine::Embedder::load(&model, &Default::default(), 1).unwrap();
-    let region = capsule_device::camera::garment_region(
-        &image::open(&picture).unwrap().to_rgb8(),
-        [0.0, 0.0, 1.0, 1.0],
-    );
-    let result = index.identify(&embedder.embed(&region).unwrap(), 3, 0.99);
+    let mut mirror = capsule_e2e::tiny_mirror(&data, &model, 0.99);
+    let picture = image::open(&picture).unwrap().to_rgb8();
+    let result = mirror
+        .recognise(&picture, capsule_device::preprocess::WHOLE_PICTURE, 3)
+        .unwrap()
+        .identification;
+    drop(mirror);
     assert!(!result.new);
     assert_eq!(result.top[0].name, "red top");
     assert!(result.top[0].similarity > 0.999);

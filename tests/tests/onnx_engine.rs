@@ -29,7 +29,7 @@ fn tract_runs_what_the_host_wrote_and_matches_a_reference() {
     );
     for threads in [1, 2] {
         let mut embedder = Embedder::load(&path, &spec, threads).unwrap();
-        let got = embedder.embed(&picture).unwrap();
+        let got = embedder.embed_picture(&picture).unwrap();
         assert_eq!(got.len(), DIM);
         for (a, b) in got.iter().zip(&expected) {
             assert!(

@@ -5,65 +5,42 @@
 //! in `models/default` verifies, reproduces its golden outputs and runs the demo.
 
 use capsule_device::GarmentType;
-use capsule_device::bundle::slots::Slots;
+use capsule_device::app::{Mirror, ModelSource, Models, Outfits};
 use capsule_device::bundle::{ModelRole, Precision, STYLIST_FEATURES_EMBEDDER_STYLE};
 use capsule_device::camera::ImageFile;
-use capsule_device::engine::Embedder;
+use capsule_device::display::PngSink;
+use capsule_device::engine::check_bundle;
 use capsule_device::garment::{STYLE_DIM, style_features};
-use capsule_device::identify::{EmbeddingIndex, Identification};
-use capsule_device::runtime::{self, Event, LoopConfig, OutfitSource, OutfitView, PngSink};
-use capsule_device::stylist::{Anchor, StylistModels, Suggester};
-use capsule_device::wardrobe::{EdgeProvenance, WardrobeStore, decode_thumbnail};
+use capsule_device::runtime::{self, Event, LoopConfig};
+use capsule_device::suggest::Verdict;
+use capsule_device::update::Slots;
+use capsule_device::wardrobe::{EdgeProvenance, GarmentId, WardrobeStore, decode_thumbnail};
 use capsule_e2e::host;
 use std::path::Path;
 
-fn capsule(data: &Path, args: &[&str]) {
+fn capsule(data: &Path, args: &[&str]) -> String {
     let mut all = vec![
         "capsule".to_string(),
         "--data-dir".into(),
         data.display().to_string(),
     ];
     all.extend(args.iter().map(|s| s.to_string()));
-    capsule_device::cli::run(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"));
+    capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
 }
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-fn suggester(data: &Path) -> Suggester {
-    let bundle = Slots::new(data).active_bundle().unwrap().unwrap();
-    let models = StylistModels::from_bundle(&bundle, 1).unwrap().unwrap();
-    let store = WardrobeStore::open(data).unwrap();
-    Suggester::new(models, store.garments().unwrap(), store.edges().unwrap()).unwrap()
+/// The mirror service over the data directory's active bundle, as a fresh process opens it.
+fn mirror(data: &Path) -> Mirror {
+    let models = Models::open(data, None, ModelSource::Active).unwrap();
+    Mirror::open(data, models, Outfits::Required).unwrap()
 }
 
-/// The loop's outfit source over the public suggester: the recognised garment's outfits.
-struct Outfits(Suggester);
-
-impl OutfitSource for Outfits {
-    fn outfits(
-        &mut self,
-        identification: &Identification,
-        _embedding: &[f32],
-        _view: &image::RgbImage,
-    ) -> Result<Vec<OutfitView>, String> {
-        let id = identification.top.first().ok_or("nothing recognised")?.id;
-        let garment = self.0.garment(id).ok_or("unknown garment")?.clone();
-        let outfits = self
-            .0
-            .suggest(&Anchor::Known(&garment), 2)
-            .map_err(|e| e.to_string())?;
-        Ok(outfits
-            .iter()
-            .map(|o| OutfitView {
-                key: o.key(),
-                pictures: Vec::new(),
-                score: o.score,
-                why: String::new(),
-            })
-            .collect())
-    }
+/// The garment ids of an outfit key (`g3+g7+g9`).
+fn ids(key: &str) -> Vec<GarmentId> {
+    key.split('+').map(|g| g.parse().unwrap()).collect()
 }
 
 fn dir_size(dir: &Path) -> u64 {
@@ -135,7 +112,7 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
     );
     assert_png(&screen, 480, 320);
 
-    let stylist = suggester(&data);
+    let mut stylist = mirror(&data);
     assert!(stylist.garments().len() >= 20, "the wardrobe was imported");
     // Every imported garment carries the style statistics of its stored thumbnail.
     let store = WardrobeStore::open(&data).unwrap();
@@ -150,15 +127,28 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         .find(|g| g.garment_type == GarmentType::Top)
         .unwrap()
         .clone();
-    let first = stylist.suggest(&Anchor::Known(&top), 3).unwrap();
+    let anchor = stylist.anchor_garment(top.id).unwrap();
+    let first = stylist.outfits(&anchor, 3).unwrap();
     assert!(
         !first.is_empty(),
         "a top in a 30-garment wardrobe has outfits"
     );
 
+    // Feedback through the running service changes its very next suggestion: the rejected
+    // outfit is gone without re-opening anything.
+    stylist
+        .feedback(&ids(&first[1 % first.len()].key), Verdict::Reject, 1)
+        .unwrap();
+    let after = stylist.outfits(&anchor, 3).unwrap();
+    assert!(after.iter().all(|o| o.key != first[1 % first.len()].key));
+    drop(stylist);
+
     // The CLI names outfits by key; rejecting one stores rejected edges, and the next
     // suggestion (a fresh process would rebuild exactly this) leaves it out.
-    capsule(&data, &["feedback", "reject", &first[0].key()]);
+    let said = capsule(&data, &["feedback", "reject", &first[0].key, "--json"]);
+    let said: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(said["verdict"], "reject");
+    assert!(said["pairs"].as_u64().unwrap() >= 1);
     let store = WardrobeStore::open(&data).unwrap();
     let rejected: Vec<_> = store
         .edges()
@@ -168,42 +158,32 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         .collect();
     drop(store);
     assert!(!rejected.is_empty());
-    let next = suggester(&data).suggest(&Anchor::Known(&top), 3).unwrap();
-    assert!(next.iter().all(|o| o.garments != first[0].garments));
+    let fresh = mirror(&data);
+    let next = fresh
+        .outfits(&fresh.anchor_garment(top.id).unwrap(), 3)
+        .unwrap();
+    assert!(next.iter().all(|o| o.key != first[0].key));
     for outfit in &next {
+        let garments = ids(&outfit.key);
         for e in &rejected {
-            assert!(!(outfit.garments.contains(&e.a) && outfit.garments.contains(&e.b)));
+            assert!(!(garments.contains(&e.a) && garments.contains(&e.b)));
         }
     }
+    drop(fresh);
 
     // The mirror's loop: the demo photo as the camera; after the garment is recognised its
     // outfits are drawn (the last screen), and the event stream says which.
-    let bundle_dir = Slots::new(&data).active_bundle().unwrap().unwrap();
-    let embedder_file = bundle_dir.dir.join(
-        &bundle_dir
-            .manifest
-            .model(ModelRole::Embedder, Precision::F32)
-            .unwrap()
-            .file,
-    );
-    let mut embedder =
-        Embedder::load(&embedder_file, &bundle_dir.manifest.preprocessing, 1).unwrap();
-    let (index, _) = EmbeddingIndex::build(suggester(&data).garments());
-    let mut outfits = Outfits(suggester(&data));
+    let mut service = mirror(&data);
+    service.set_threshold(0.0);
     let mut source = ImageFile::open(&out.join("demo-wardrobe/camera.jpg"), 6).unwrap();
     let loop_screen = root.join("loop.png");
     let mut sink = PngSink::new(&loop_screen, 480, 320);
     let mut suggested = Vec::new();
-    let stats = runtime::run_with_outfits(
+    let stats = runtime::run(
         &mut source,
-        &mut embedder,
-        &index,
-        Some(&mut outfits),
+        &mut service,
         &mut sink,
-        &LoopConfig {
-            threshold: 0.0,
-            ..LoopConfig::default()
-        },
+        &LoopConfig::default(),
         |event| {
             if let Event::Suggested { outfits, .. } = event {
                 suggested.extend(outfits.iter().map(|o| o.key.clone()));
@@ -214,6 +194,7 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
     assert_eq!(stats.suggestions, 1, "{stats:?}");
     assert!(!suggested.is_empty());
     assert_png(&loop_screen, 480, 320);
+    drop(service);
     // And through the command line, with the active bundle's stylist.
     let cli_screen = root.join("run.png");
     capsule(
@@ -243,7 +224,7 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         ],
     );
     assert_png(&by_id, 480, 320);
-    capsule(
+    let said = capsule(
         &data,
         &[
             "suggest",
@@ -251,6 +232,25 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
             "--json",
         ],
     );
+    let said: serde_json::Value = serde_json::from_str(&said).unwrap();
+    let anchor = &said["anchor"];
+    assert!(anchor["name"].is_string() && anchor["type"].is_string());
+    assert!(anchor["new"].is_boolean());
+    let outfits = said["outfits"].as_array().unwrap();
+    assert!(!outfits.is_empty(), "{said}");
+    for o in outfits {
+        let score = o["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{o}");
+        assert!(!o["why"].as_str().unwrap().is_empty());
+        let key = o["key"].as_str().unwrap();
+        let garments = o["garments"].as_array().unwrap();
+        assert_eq!(garments.len(), ids(key).len(), "{o}");
+        assert!(
+            garments
+                .iter()
+                .all(|g| g["name"].is_string() && g["type"].is_string())
+        );
+    }
 }
 
 /// The shipped bundle: the README's first command must work on a fresh clone.
@@ -267,7 +267,7 @@ fn shipped_default_bundle_verifies_and_runs_the_demo() {
     assert!(bundle.manifest.stylist.is_some());
     // Every model reproduces its golden output in tract within its tolerance (also checked
     // by the install); the f32 ones to the export's parity target.
-    for (file, error) in bundle.check_golden(1).unwrap() {
+    for (file, error) in check_bundle(&bundle, 1).unwrap() {
         let model = bundle
             .manifest
             .models

@@ -1,16 +1,14 @@
 //! Checking a bundle directory before anything trusts it, in this order: the signature over
 //! the exact manifest bytes, then the manifest's own validation, then every listed file (a
-//! regular file inside the bundle, the model's sha256), then every model's golden outputs
-//! reproduced by tract. Each step names the file and what was wrong.
+//! regular file inside the bundle, the model's sha256). Each step names the file and what
+//! was wrong. Whether the models reproduce their golden outputs is the engine's check
+//! (`engine::golden`), run before a bundle is switched to.
 
-use super::manifest::{MANIFEST_FILE, Manifest, ManifestError, ModelEntry, SIGNATURE_FILE};
-use super::npy::{NpyArray, NpyError};
-use super::signature::{SignatureError, verify_manifest};
-use crate::engine::{EngineError, InputShape, OnnxModel};
+use capsule_contract::bundle::manifest::{MANIFEST_FILE, Manifest, ManifestError, SIGNATURE_FILE};
+use capsule_contract::bundle::signature::{SignatureError, verify_manifest};
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use tract_onnx::prelude::{TValue, TVec, Tensor};
 
 /// A bundle was refused.
 #[derive(Debug, thiserror::Error)]
@@ -43,16 +41,6 @@ pub enum BundleError {
         expected: String,
         actual: String,
     },
-    #[error(transparent)]
-    Npy(#[from] NpyError),
-    #[error(transparent)]
-    Engine(#[from] EngineError),
-    #[error("bundle {dir}: {file}: golden check failed: {problem}")]
-    Golden {
-        dir: PathBuf,
-        file: String,
-        problem: String,
-    },
 }
 
 /// A bundle whose signature, files and hashes have been checked.
@@ -78,7 +66,7 @@ fn read(dir: &Path, file: &str) -> Result<Vec<u8>, BundleError> {
 }
 
 /// Checks the signature, the manifest, that every listed file is a regular file inside `dir`
-/// and every model's sha256. Does not run the models: see [`check_golden`].
+/// and every model's sha256. Does not run the models: see `engine::golden`.
 pub fn verify_signed(dir: &Path, trusted: &[VerifyingKey]) -> Result<VerifiedBundle, BundleError> {
     let manifest_bytes = read(dir, MANIFEST_FILE)?;
     let signature = match std::fs::read(dir.join(SIGNATURE_FILE)) {
@@ -160,75 +148,4 @@ fn inside(root: &Path, dir: &Path, file: &str) -> Result<(), BundleError> {
         return Err(fail("resolves outside the bundle".into()));
     }
     Ok(())
-}
-
-impl VerifiedBundle {
-    /// Loads every model in tract and checks it reproduces its golden output. Returns each
-    /// model's file with its max |output − golden|.
-    pub fn check_golden(&self, threads: usize) -> Result<Vec<(String, f32)>, BundleError> {
-        self.manifest
-            .models
-            .iter()
-            .map(|model| Ok((model.file.clone(), check_golden(&self.dir, model, threads)?)))
-            .collect()
-    }
-}
-
-/// Runs one model on its golden inputs and compares with its golden output; returns the max
-/// absolute difference.
-pub fn check_golden(dir: &Path, model: &ModelEntry, threads: usize) -> Result<f32, BundleError> {
-    let golden = |problem: String| BundleError::Golden {
-        dir: dir.to_path_buf(),
-        file: model.file.clone(),
-        problem,
-    };
-    let inputs: Vec<NpyArray> = model
-        .golden
-        .inputs
-        .iter()
-        .map(|f| NpyArray::read(&dir.join(f)))
-        .collect::<Result<_, _>>()?;
-    let expected = NpyArray::read(&dir.join(&model.golden.output))?;
-    let shapes: Vec<InputShape> = inputs
-        .iter()
-        .map(|a| InputShape::Fixed(a.shape.clone()))
-        .collect();
-    let onnx = OnnxModel::load(&dir.join(&model.file), &shapes, threads)?;
-    let values: TVec<TValue> = inputs
-        .into_iter()
-        .map(|a| {
-            Tensor::from_shape(&a.shape, &a.data)
-                .map(|t| t.into())
-                .map_err(|e| golden(format!("golden input: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
-    let (shape, got) = onnx.run_f32(values)?;
-    if shape != expected.shape {
-        return Err(golden(format!(
-            "output shape {shape:?}, golden {:?}",
-            expected.shape
-        )));
-    }
-    let (at, worst) = got
-        .iter()
-        .zip(&expected.data)
-        .map(|(a, b)| {
-            if a.is_finite() {
-                (a - b).abs()
-            } else {
-                f32::INFINITY
-            }
-        })
-        .enumerate()
-        .fold(
-            (0, 0.0f32),
-            |best, (i, d)| if d > best.1 { (i, d) } else { best },
-        );
-    if worst > model.golden.tolerance {
-        return Err(golden(format!(
-            "max |output - golden| = {worst:e} at index {at}, tolerance {:e}",
-            model.golden.tolerance
-        )));
-    }
-    Ok(worst)
 }

@@ -18,6 +18,8 @@ pub enum DecodeError {
     BadYuyvSize(u32),
     #[error("MJPEG frame ({len} bytes) does not decode: {message}")]
     Jpeg { len: usize, message: String },
+    #[error("picture does not decode: {message}")]
+    Picture { message: String },
     #[error("frame is {width}x{height}, larger than the {max}-pixel limit")]
     TooLarge { width: u32, height: u32, max: u64 },
 }
@@ -59,13 +61,40 @@ pub fn decode_mjpeg(buffer: &[u8]) -> Result<RgbImage, DecodeError> {
     };
     let mut decoder =
         image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
+    decoder.limits(frame_limits());
+    let picture = decoder.decode().map_err(|e| jpeg_error(e.to_string()))?;
+    check_size(picture.width(), picture.height())?;
+    Ok(picture.to_rgb8())
+}
+
+/// Decodes a picture file's bytes (JPEG, PNG; what `image` recognises), under the same
+/// limits as camera frames: a picture from a file, an upload or an imported set can no more
+/// exhaust memory than a camera buffer can.
+pub fn decode_picture(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    let format = image::guess_format(bytes).map_err(|e| DecodeError::Picture {
+        message: format!("not a picture: {e}"),
+    })?;
+    if format == image::ImageFormat::Jpeg {
+        return decode_mjpeg(bytes);
+    }
+    let mut decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    decoder.limits(frame_limits());
+    let picture = decoder.decode().map_err(|e| DecodeError::Picture {
+        message: e.to_string(),
+    })?;
+    check_size(picture.width(), picture.height())?;
+    Ok(picture.to_rgb8())
+}
+
+fn frame_limits() -> image::Limits {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(16_384);
     limits.max_image_height = Some(16_384);
     limits.max_alloc = Some(MAX_PIXELS * 4);
-    decoder.limits(limits);
-    let picture = decoder.decode().map_err(|e| jpeg_error(e.to_string()))?;
-    let (width, height) = (picture.width(), picture.height());
+    limits
+}
+
+fn check_size(width: u32, height: u32) -> Result<(), DecodeError> {
     if width as u64 * height as u64 > MAX_PIXELS {
         return Err(DecodeError::TooLarge {
             width,
@@ -73,7 +102,7 @@ pub fn decode_mjpeg(buffer: &[u8]) -> Result<RgbImage, DecodeError> {
             max: MAX_PIXELS,
         });
     }
-    Ok(picture.to_rgb8())
+    Ok(())
 }
 
 /// Decodes one YUYV (YUY2) frame: each 4 bytes Y0 U Y1 V give two pixels (BT.601).

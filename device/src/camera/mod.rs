@@ -2,14 +2,13 @@
 //! steadiness check and the garment region.
 
 pub mod decode;
-pub mod region;
 pub mod source;
 pub mod steady;
 #[cfg(feature = "v4l")]
 pub mod v4l;
 
-pub use region::{WHOLE_PICTURE, garment_region};
 pub use source::{
     CameraError, Frame, FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat,
+    read_picture,
 };
 pub use steady::{Motion, SteadinessDetector};

@@ -1,7 +1,7 @@
 //! Where frames come from: the `FrameSource` seam between the camera hardware and the rest.
 
 pub use super::decode::StreamFormat;
-use super::decode::{DecodeError, decode_frame, decode_mjpeg, decode_yuyv};
+use super::decode::{DecodeError, decode_frame, decode_picture, decode_yuyv};
 use image::RgbImage;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +29,12 @@ pub enum CameraError {
     },
     #[error("{path}: {problem}")]
     Invalid { path: PathBuf, problem: String },
+    #[error("cannot read picture {path}")]
+    Picture {
+        path: PathBuf,
+        #[source]
+        source: DecodeError,
+    },
     #[error("camera {device}: {problem}")]
     Device { device: String, problem: String },
 }
@@ -64,27 +70,17 @@ pub trait FrameSource {
     fn name(&self) -> String;
 }
 
-fn read_picture(path: &Path) -> Result<RgbImage, CameraError> {
+/// Reads a picture file under the camera's decoding limits ([`decode_picture`]): the one
+/// reader for pictures from files, whether a slideshow's or a command's argument.
+pub fn read_picture(path: &Path) -> Result<RgbImage, CameraError> {
     let bytes = std::fs::read(path).map_err(|source| CameraError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let format = image::guess_format(&bytes).map_err(|e| CameraError::Invalid {
+    decode_picture(&bytes).map_err(|source| CameraError::Picture {
         path: path.to_path_buf(),
-        problem: format!("not a picture: {e}"),
-    })?;
-    match format {
-        image::ImageFormat::Jpeg => decode_mjpeg(&bytes).map_err(|e| CameraError::Invalid {
-            path: path.to_path_buf(),
-            problem: e.to_string(),
-        }),
-        _ => image::load_from_memory_with_format(&bytes, format)
-            .map(|p| p.to_rgb8())
-            .map_err(|e| CameraError::Invalid {
-                path: path.to_path_buf(),
-                problem: e.to_string(),
-            }),
-    }
+        source,
+    })
 }
 
 /// One picture, shown for `repeat` frames (so the steadiness check can settle on it).

@@ -2,7 +2,6 @@
 //! targets live here (and in the host's measurements), never in timed tests.
 
 use super::Session;
-use super::identify::load_embedder;
 use crate::bundle::{MANIFEST_FILE, Manifest, ModelRole, Precision};
 use crate::engine::{Embedder, InputShape, OnnxModel};
 use crate::identify::EmbeddingIndex;
@@ -141,7 +140,7 @@ fn time_stylist(dir: &Path, threads: usize, sizes: &[usize]) -> Result<Vec<Styli
         let mut frame_to_outfits = Vec::new();
         for _ in 0..10 {
             let start = Instant::now();
-            let embedding = embedder.embed(&frame)?;
+            let embedding = embedder.embed_picture(&frame)?;
             let found = index.identify(&embedding, 1, 0.0);
             let id = found.top.first().map(|m| m.id).context("empty wardrobe")?;
             let anchor = suggester
@@ -185,11 +184,11 @@ fn test_frame() -> image::RgbImage {
 /// Median and p90 of embedding one 640×480 frame, `pictures` times after a warm-up.
 fn time_embedder(embedder: &mut Embedder, pictures: usize) -> Result<Timing> {
     let picture = test_frame();
-    embedder.embed(&picture)?; // warm-up
+    embedder.embed_picture(&picture)?; // warm-up
     let mut samples = Vec::with_capacity(pictures);
     for _ in 0..pictures.max(1) {
         let start = Instant::now();
-        embedder.embed(&picture)?;
+        embedder.embed_picture(&picture)?;
         samples.push(start.elapsed().as_secs_f64() * 1e3);
     }
     Ok(timing(samples))
@@ -273,7 +272,7 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let threads = session.threads();
     let embed = match &args.embedder {
         Some(path) => {
-            let (mut embedder, _) = load_embedder(path, threads)?;
+            let mut embedder = session.models(None, Some(path))?.embedder()?;
             Some(time_embedder(&mut embedder, args.pictures)?)
         }
         None => None,

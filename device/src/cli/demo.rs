@@ -3,16 +3,19 @@
 //! outputs, A/B slot), imports the wardrobe, holds the demo photo up as the camera, and
 //! prints the recognised garment and outfits, drawing the display frame into a PNG.
 
-use super::identify::load_embedder;
-use super::suggest::{Stylist, SuggestReport, draw_outfits, print_report};
-use super::wardrobe::import_set;
-use super::{Session, models};
+use super::Session;
+use super::suggest::{draw_outfits, suggest_for_picture};
+use crate::app::reports::SuggestReport;
+use crate::app::{ImportSummary, Outfits, import_polyvore};
 use crate::bundle::signature::parse_public_key;
-use crate::bundle::slots::{ApplyOptions, Slots};
 use crate::camera::{FrameSource, ImageFile};
+use crate::contract::now_unix;
+use crate::update::{ApplyOptions, Slots};
 use crate::wardrobe::WardrobeStore;
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use serde::Serialize;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -36,9 +39,45 @@ pub struct DemoArgs {
     /// How many outfits.
     #[arg(long, default_value_t = 3)]
     pub outfits: usize,
-    /// Print the result as JSON (as `capsule suggest --json`).
+    /// Print the result as JSON: {"bundle_version", "bundle", "data_dir", "wardrobe",
+    /// "camera", "suggestion" (as `capsule suggest --json`), "screen"}.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What the demo did.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub bundle_version: u64,
+    pub bundle: PathBuf,
+    pub data_dir: PathBuf,
+    pub wardrobe: ImportSummary,
+    pub wardrobe_dir: PathBuf,
+    pub camera: PathBuf,
+    pub suggestion: SuggestReport,
+    pub screen: PathBuf,
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "installed bundle {} from {} (signature, hashes and golden outputs checked) into {}",
+            self.bundle_version,
+            self.bundle.display(),
+            self.data_dir.display()
+        )?;
+        writeln!(
+            f,
+            "wardrobe: {} garments and {} outfit edges from {}",
+            self.wardrobe.garments,
+            self.wardrobe.edges,
+            self.wardrobe_dir.display()
+        )?;
+        writeln!(f, "camera: {}", self.camera.display())?;
+        write!(f, "{}", self.suggestion)?;
+        writeln!(f, "display frame: {}", self.screen.display())
+    }
 }
 
 /// `name` in the working directory, else in the repository's `models/` (so `cargo run`
@@ -90,6 +129,7 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
     let session = Session {
         data_dir,
         board: session.board.clone(),
+        out: session.out.clone(),
     };
 
     let key_text = std::fs::read_to_string(&key_path)
@@ -105,58 +145,31 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
             },
         )
         .with_context(|| format!("installing {}", models_dir.display()))?;
-    let say = |line: String| {
-        if !args.json {
-            println!("{line}");
-        }
-    };
-    say(format!(
-        "installed bundle {} from {} (signature, hashes and golden outputs checked) into {}",
-        applied.bundle_version,
-        models_dir.display(),
-        session.data_dir.display()
-    ));
-
-    {
-        let bundle = models::bundle(&session, None)?;
-        let (mut embedder, _) = load_embedder(
-            &models::embedder_file(&session, &bundle)?,
-            session.threads(),
-        )?;
+    let models = session.models(None, None)?;
+    let wardrobe = {
+        let mut embedder = models.embedder()?;
         let store = WardrobeStore::open(&session.data_dir)?;
-        let summary = import_set(&store, &mut embedder, &wardrobe_dir, None)?;
-        say(format!(
-            "wardrobe: {} garments and {} outfit edges from {}",
-            summary.garments,
-            summary.edges,
-            wardrobe_dir.display()
-        ));
-    }
+        import_polyvore(&wardrobe_dir, &store, None, now_unix(), &mut embedder)
+            .with_context(|| format!("importing the demo wardrobe {}", wardrobe_dir.display()))?
+    };
 
     let mut camera = ImageFile::open(&photo, 1)
         .with_context(|| format!("opening the demo photo {}", photo.display()))?;
     let frame = camera
         .next_frame()?
         .with_context(|| format!("{} gave no frame", camera.name()))?;
-    let stylist = Stylist::open(&session, None)?;
-    let (garment, anchor_report) = stylist.recognise(&session, &frame.image, None)?;
-    let anchor = anchor_report.anchor(&garment);
-    let outfits = stylist.outfits(&anchor, args.outfits)?;
-    draw_outfits(
-        &session,
-        &args.screen,
-        &frame.image,
-        &anchor_report.name,
-        &outfits,
-    )?;
-    say(format!("camera: {}", photo.display()));
-    print_report(
-        SuggestReport {
-            anchor: anchor_report,
-            outfits: outfits.into_iter().map(|o| o.report).collect(),
-        },
-        args.json,
-    )?;
-    say(format!("display frame: {}", args.screen.display()));
-    Ok(())
+    let mut mirror = crate::app::Mirror::open(&session.data_dir, models, Outfits::Required)?;
+    let suggestion = suggest_for_picture(&mut mirror, &frame.image, None, args.outfits)?;
+    draw_outfits(&session, &args.screen, &frame.image, &suggestion)?;
+    let report = DemoReport {
+        bundle_version: applied.bundle_version,
+        bundle: models_dir,
+        data_dir: session.data_dir.clone(),
+        wardrobe,
+        wardrobe_dir,
+        camera: photo,
+        suggestion,
+        screen: args.screen,
+    };
+    session.print(&report, args.json)
 }

@@ -5,13 +5,14 @@ mod bench;
 mod demo;
 mod feedback;
 mod identify;
-mod models;
 mod run;
 mod suggest;
 mod update;
 mod wardrobe;
 
+use crate::app::{Mirror, ModelSource, Models, Outfits};
 use crate::board::BoardProfile;
+use crate::camera::read_picture;
 use crate::preprocess::PreprocessSpec;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -43,8 +44,8 @@ pub enum Command {
         /// Path to the profile.
         profile: PathBuf,
     },
-    /// Show what the embedder would see: apply the preprocessing contract to a picture
-    /// and save the fitted square picture.
+    /// Show what the embedder would see: apply the preprocessing contract (the garment
+    /// crop, then the fit to a square) to a picture and save the fitted square picture.
     Preprocess {
         /// Input picture (PNG or JPEG).
         image: PathBuf,
@@ -87,9 +88,50 @@ where
     dispatch(Cli::try_parse_from(args)?)
 }
 
+/// Runs a command line and returns what its report printed (tests assert on it).
+pub fn run_captured<I, T>(args: I) -> Result<String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let buffer = Captured::default();
+    let cli = Cli::try_parse_from(args)?;
+    let mut session = Session::new(&cli)?;
+    session.out = output(Box::new(buffer.clone()));
+    dispatch_in(cli, &session)?;
+    let bytes = buffer.0.borrow().clone();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Where a session's reports are written.
+pub(crate) type Output = std::rc::Rc<std::cell::RefCell<Box<dyn std::io::Write>>>;
+
+fn output(out: Box<dyn std::io::Write>) -> Output {
+    std::rc::Rc::new(std::cell::RefCell::new(out))
+}
+
+/// An output that keeps what is written, shared with the caller.
+#[derive(Clone, Default)]
+struct Captured(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Runs parsed arguments.
 pub fn dispatch(cli: Cli) -> Result<()> {
     let session = Session::new(&cli)?;
+    dispatch_in(cli, &session)
+}
+
+fn dispatch_in(cli: Cli, session: &Session) -> Result<()> {
     match cli.command {
         Command::Board { profile } => {
             let board = BoardProfile::load(&profile)?;
@@ -101,8 +143,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 size,
                 ..PreprocessSpec::default()
             };
+            let view = spec.garment_view(&picture, crate::preprocess::WHOLE_PICTURE);
             let fitted = spec
-                .fit(&picture)
+                .fit(&view)
                 .with_context(|| format!("preprocessing {}", image.display()))?;
             fitted
                 .save(&out)
@@ -115,22 +158,25 @@ pub fn dispatch(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Wardrobe(command) => wardrobe::run(&session, command)?,
-        Command::Identify(args) => identify::run(&session, args)?,
-        Command::Run(args) => run::run(&session, args)?,
-        Command::Suggest(args) => suggest::run(&session, args)?,
-        Command::Demo(args) => demo::run(cli.data_dir.as_deref(), &session, args)?,
-        Command::Feedback(args) => feedback::run(&session, args)?,
-        Command::Update(command) => update::run(&session, command)?,
-        Command::Bench(args) => bench::run(&session, args)?,
+        Command::Wardrobe(command) => wardrobe::run(session, command)?,
+        Command::Identify(args) => identify::run(session, args)?,
+        Command::Run(args) => run::run(session, args)?,
+        Command::Suggest(args) => suggest::run(session, args)?,
+        Command::Demo(args) => demo::run(cli.data_dir.as_deref(), session, args)?,
+        Command::Feedback(args) => feedback::run(session, args)?,
+        Command::Update(command) => update::run(session, command)?,
+        Command::Bench(args) => bench::run(session, args)?,
     }
     Ok(())
 }
 
-/// What every command may need: the data directory and the board.
+/// What every command may need: the data directory, the board, and where reports go.
 pub(crate) struct Session {
     pub data_dir: PathBuf,
     pub board: Option<BoardProfile>,
+    /// Shared, so a command that works in another data directory (the demo) reports to the
+    /// same place.
+    pub out: Output,
 }
 
 impl Session {
@@ -141,25 +187,58 @@ impl Session {
             .clone()
             .or_else(|| board.as_ref().map(|b| b.data_dir.clone()))
             .unwrap_or_else(|| PathBuf::from("capsule-data"));
-        Ok(Self { data_dir, board })
+        Ok(Self {
+            data_dir,
+            board,
+            out: output(Box::new(std::io::stdout())),
+        })
     }
 
     /// Inference threads: the board's, else 1.
     pub fn threads(&self) -> usize {
         self.board.as_ref().map_or(1, |b| b.threads)
     }
-
-    /// Embedder precision: the board's, else f32.
-    pub fn precision(&self) -> crate::bundle::Precision {
-        self.board
-            .as_ref()
-            .map_or(crate::bundle::Precision::F32, |b| b.precision)
-    }
 }
 
-/// Reads a picture file, naming it on failure.
-pub(crate) fn read_picture(path: &Path) -> Result<image::RgbImage> {
-    Ok(image::open(path)
-        .with_context(|| format!("cannot read picture {}", path.display()))?
-        .to_rgb8())
+impl Session {
+    /// The models of `--bundle DIR`, else `--embedder FILE|DIR`, else the active slot.
+    pub fn models(&self, bundle: Option<&Path>, embedder: Option<&Path>) -> Result<Models> {
+        let models = Models::open(
+            &self.data_dir,
+            self.board.as_ref(),
+            ModelSource::from_flags(bundle, embedder),
+        )?;
+        if let Some(note) = &models.note {
+            eprintln!("note: {note}");
+        }
+        Ok(models)
+    }
+
+    /// The mirror service over this data directory's wardrobe with those models.
+    pub fn mirror(
+        &self,
+        bundle: Option<&Path>,
+        embedder: Option<&Path>,
+        outfits: Outfits,
+    ) -> Result<Mirror> {
+        let models = self.models(bundle, embedder)?;
+        Ok(Mirror::open(&self.data_dir, models, outfits)?)
+    }
+
+    /// Prints a command's report (the one printer).
+    pub fn print<R: serde::Serialize + std::fmt::Display>(
+        &self,
+        report: &R,
+        json: bool,
+    ) -> Result<()> {
+        let mut out = self.out.borrow_mut();
+        Ok(crate::report::write(&mut **out, report, json)?)
+    }
+
+    /// The display size screens are drawn at: the board's, else 480×320.
+    pub fn display_size(&self) -> (u32, u32) {
+        self.board
+            .as_ref()
+            .map_or((480, 320), |b| (b.display.width, b.display.height))
+    }
 }

@@ -1,15 +1,12 @@
 //! `capsule run`: the frame loop on a camera, a recording or a slideshow.
 
 use super::Session;
-use super::identify::load_embedder_for;
-use super::suggest::Stylist;
+use crate::app::Outfits;
 use crate::board::DisplayKind;
 use crate::camera::{FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat};
-use crate::display::Framebuffer;
+use crate::display::{Framebuffer, PngSink, ScreenSink};
 use crate::fsutil::write_atomic;
-use crate::identify::{DEFAULT_NEW_GARMENT_THRESHOLD, EmbeddingIndex};
-use crate::runtime::{self, Event, LoopConfig, OutfitSource, PngSink, RssSampler, ScreenSink};
-use crate::wardrobe::WardrobeStore;
+use crate::runtime::{self, Event, LoopConfig, RssSampler};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -115,10 +112,7 @@ fn open_camera(_: &Session, path: &Path) -> Result<Box<dyn FrameSource>> {
 }
 
 fn open_display(session: &Session, args: &RunArgs) -> Result<Box<dyn ScreenSink>> {
-    let (width, height) = session
-        .board
-        .as_ref()
-        .map_or((480, 320), |b| (b.display.width, b.display.height));
+    let (width, height) = session.display_size();
     if let Some(path) = &args.screen {
         return Ok(Box::new(PngSink::new(path, width, height)));
     }
@@ -151,37 +145,19 @@ fn open_spi_panel(display: &crate::board::DisplayProfile) -> Result<Box<dyn Scre
 }
 
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {
-    // Outfits come from the active bundle's stylist (a named --embedder file has none).
-    let mut stylist = match (&args.embedder, args.no_outfits) {
-        (None, false) => match Stylist::open(session, None) {
-            Ok(stylist) => Some(stylist),
-            Err(e) => {
-                eprintln!("note: no outfit suggestions: {e:#}");
-                None
-            }
-        },
-        _ => None,
+    // Outfits come from the bundle's stylist; a named --embedder file has none.
+    let outfits = match (&args.embedder, args.no_outfits) {
+        (None, false) => Outfits::IfAvailable,
+        _ => Outfits::Off,
     };
-    // The stylist has already checked the active bundle and read the wardrobe: reuse both.
-    let path = match &stylist {
-        Some(stylist) => stylist.embedder_path.clone(),
-        None => super::models::embedder_path(session, args.embedder.as_deref())?,
-    };
-    let (mut embedder, calibrated) =
-        load_embedder_for(&path, session.threads(), session.precision())?;
-    // The store is read once and closed, so `capsule wardrobe` works while this runs.
-    let stored;
-    let garments = match &stylist {
-        Some(stylist) => stylist.suggester.garments(),
-        None => {
-            stored = WardrobeStore::open(&session.data_dir)?.garments()?;
-            &stored
-        }
-    };
-    let (index, skipped) = EmbeddingIndex::build(garments);
-    if skipped > 0 {
+    let mut mirror = session.mirror(None, args.embedder.as_deref(), outfits)?;
+    if outfits == Outfits::IfAvailable && !mirror.suggests() {
+        eprintln!("note: no outfit suggestions: the bundle has no stylist models");
+    }
+    if mirror.unmatched() > 0 {
         eprintln!(
-            "note: {skipped} garments have embeddings from another model and will not be matched"
+            "note: {} garments have embeddings from another model and will not be matched",
+            mirror.unmatched()
         );
     }
     let mut source = open_source(session, &args)?;
@@ -190,8 +166,7 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
         roi: session
             .board
             .as_ref()
-            .map_or([0.0, 0.0, 1.0, 1.0], |b| b.camera.roi),
-        threshold: calibrated.unwrap_or(DEFAULT_NEW_GARMENT_THRESHOLD),
+            .map_or(crate::preprocess::WHOLE_PICTURE, |b| b.camera.roi),
         max_frames: args.frames,
         ..LoopConfig::default()
     };
@@ -202,11 +177,9 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     } else {
         source.as_mut()
     };
-    let stats = runtime::run_with_outfits(
+    let stats = runtime::run(
         frames,
-        &mut embedder,
-        &index,
-        stylist.as_mut().map(|s| s as &mut dyn OutfitSource),
+        &mut mirror,
         sink.as_mut(),
         &config,
         |event| match event {

@@ -3,7 +3,7 @@
 
 use super::Session;
 use crate::bundle::signature::parse_public_key;
-use crate::bundle::slots::{ApplyOptions, Slots};
+use crate::update::slots::{ApplyOptions, Slots};
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::path::PathBuf;

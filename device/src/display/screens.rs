@@ -9,21 +9,14 @@ use embedded_graphics::primitives::{PrimitiveStyle, Rectangle};
 use embedded_graphics::text::Text;
 use image::RgbImage;
 
+use super::ShownOutfit;
+
 const BACKGROUND: Rgb888 = Rgb888::new(18, 18, 24);
 const HEADER: Rgb888 = Rgb888::new(40, 44, 60);
 const TEXT: Rgb888 = Rgb888::new(235, 235, 240);
 const MUTED: Rgb888 = Rgb888::new(150, 150, 165);
 const ACCENT: Rgb888 = Rgb888::new(120, 200, 150);
 const WARNING: Rgb888 = Rgb888::new(240, 170, 80);
-
-/// One suggested outfit as shown.
-pub struct OutfitCard<'a> {
-    pub pictures: Vec<&'a RgbImage>,
-    /// Compatibility, 0..1.
-    pub score: f32,
-    /// Why it goes together, e.g. "colours: complementary".
-    pub why: String,
-}
 
 /// What to show.
 pub enum Screen<'a> {
@@ -44,7 +37,7 @@ pub enum Screen<'a> {
     Outfits {
         picture: &'a RgbImage,
         name: &'a str,
-        outfits: &'a [OutfitCard<'a>],
+        outfits: &'a [ShownOutfit],
     },
     /// Something needs the owner's attention (no camera, no models).
     Message { title: &'a str, detail: &'a str },
@@ -370,17 +363,16 @@ mod tests {
             garment([30, 30, 200]),
             garment([20, 20, 20]),
         );
+        let card = |pictures: Vec<RgbImage>, score, why: &str| ShownOutfit {
+            key: String::new(),
+            score,
+            why: why.into(),
+            garments: Vec::new(),
+            pictures,
+        };
         let cards = [
-            OutfitCard {
-                pictures: vec![&b, &c],
-                score: 0.93,
-                why: "colours: complementary".into(),
-            },
-            OutfitCard {
-                pictures: vec![&c, &b, &a],
-                score: 0.71,
-                why: "neutrals".into(),
-            },
+            card(vec![b.clone(), c.clone()], 0.93, "colours: complementary"),
+            card(vec![c.clone(), b.clone(), a.clone()], 0.71, "neutrals"),
         ];
         let screens = [
             Screen::Scanning {

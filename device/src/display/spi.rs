@@ -211,7 +211,7 @@ fn init_error(device: &str, message: String) -> SpiPanelError {
     }
 }
 
-impl<DI, M, RST> crate::runtime::ScreenSink for SpiPanel<DI, M, RST>
+impl<DI, M, RST> super::ScreenSink for SpiPanel<DI, M, RST>
 where
     DI: Interface<Word = u8>,
     DI::Error: Debug,
@@ -219,9 +219,9 @@ where
     RST: OutputPin,
     RST::Error: Debug,
 {
-    fn show(&mut self, screen: &super::Screen<'_>) -> Result<(), crate::runtime::SinkError> {
+    fn show(&mut self, screen: &super::Screen<'_>) -> Result<(), super::SinkError> {
         let Ok(()) = super::draw(screen, self.canvas());
-        self.flush().map_err(|e| crate::runtime::SinkError {
+        self.flush().map_err(|e| super::SinkError {
             target: self.device.clone(),
             message: e.to_string(),
         })
@@ -232,7 +232,7 @@ where
 /// lines on `profile.spi.gpio_chip`, then the controller's init sequence.
 pub fn open_spi_panel(
     profile: &DisplayProfile,
-) -> Result<Box<dyn crate::runtime::ScreenSink>, SpiPanelError> {
+) -> Result<Box<dyn super::ScreenSink>, SpiPanelError> {
     use linux_embedded_hal::gpio_cdev::{Chip, LineRequestFlags};
     use linux_embedded_hal::spidev::{SpiModeFlags, SpidevOptions};
     use linux_embedded_hal::{CdevPin, Delay, SpidevDevice};
@@ -312,9 +312,9 @@ pub fn open_spi_panel(
 
 #[cfg(test)]
 mod tests {
+    use super::ScreenSink;
     use super::*;
     use crate::display::Screen;
-    use crate::runtime::ScreenSink;
     use embedded_graphics::draw_target::DrawTarget;
     use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
     use mipidsi::interface::SpiInterface;

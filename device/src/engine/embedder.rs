@@ -1,8 +1,8 @@
-//! The garment embedder on the board: picture → preprocessing contract → ONNX model →
+//! The garment embedder on the board: garment view → preprocessing contract → ONNX model →
 //! unit-length embedding.
 
 use super::model::{EngineError, InputShape, OnnxModel};
-use crate::preprocess::{PreprocessSpec, preprocess_into};
+use crate::preprocess::{GarmentView, PreprocessSpec, WHOLE_PICTURE};
 use image::RgbImage;
 use std::path::Path;
 use tract_onnx::prelude::*;
@@ -31,14 +31,27 @@ impl Embedder {
         &self.spec
     }
 
-    /// The embedding of one picture, scaled to unit length (cosine similarity is then a dot
-    /// product, whatever the model's last layer did).
-    pub fn embed(&mut self, picture: &RgbImage) -> Result<Vec<f32>, EngineError> {
-        preprocess_into(picture, &self.spec, &mut self.input)?;
+    /// The garment in `picture` as this model's preprocessing cuts it out: the region of
+    /// interest `roi`, then the spec's garment crop.
+    pub fn view(&self, picture: &RgbImage, roi: [f32; 4]) -> GarmentView {
+        self.spec.garment_view(picture, roi)
+    }
+
+    /// The embedding of a photo of one garment: [`Self::view`] of the whole picture, then
+    /// [`Self::embed`].
+    pub fn embed_picture(&mut self, picture: &RgbImage) -> Result<Vec<f32>, EngineError> {
+        let view = self.view(picture, WHOLE_PICTURE);
+        self.embed(&view)
+    }
+
+    /// The embedding of one garment view, scaled to unit length (cosine similarity is then
+    /// a dot product, whatever the model's last layer did).
+    pub fn embed(&mut self, view: &GarmentView) -> Result<Vec<f32>, EngineError> {
+        self.spec.tensor_into(view, &mut self.input)?;
         let shape = self.spec.input_shape(1);
         let tensor = Tensor::from_shape(&shape, &self.input).map_err(|e| EngineError::Run {
             path: self.model.path().to_path_buf(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
         let (_, mut embedding) = self.model.run_f32(tvec!(tensor.into()))?;
         if embedding.is_empty() || embedding.iter().any(|v| !v.is_finite()) {

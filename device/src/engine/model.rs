@@ -1,19 +1,30 @@
 //! An ONNX model loaded once through tract's stages (`model_for_path` → input facts →
 //! `into_optimized` → `into_runnable`) and run on a fixed number of threads.
 
-use crate::bundle::Dim;
+use capsule_contract::bundle::Dim;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::tract_linalg::multithread::{Executor, multithread_tract_scope};
 
-/// Inference failed; says which model and why.
+/// What tract (or the thread pool) said, kept as the source of an [`EngineError`].
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Inference failed; says which model, and keeps why as its source.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot load model {path}: {message}")]
-    Load { path: PathBuf, message: String },
-    #[error("model {path} failed to run: {message}")]
-    Run { path: PathBuf, message: String },
+    #[error("cannot load model {path}")]
+    Load {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
+    #[error("model {path} failed to run")]
+    Run {
+        path: PathBuf,
+        #[source]
+        source: Cause,
+    },
     #[error("model {path}: {problem}")]
     Output { path: PathBuf, problem: String },
     #[error(transparent)]
@@ -26,8 +37,6 @@ pub enum InputShape {
     Fixed(Vec<usize>),
     /// Float input whose first axis is the named symbol and the rest fixed.
     SymbolicFirst(String, Vec<usize>),
-    /// Int64 input whose first axis is the named symbol and the rest fixed.
-    SymbolicFirstI64(String, Vec<usize>),
     /// Float input with any mix of fixed and named axes (as a manifest declares them).
     Float(Vec<Dim>),
 }
@@ -42,9 +51,9 @@ pub struct OnnxModel {
 impl OnnxModel {
     /// Loads `path`, fixes the input shapes and optimises the graph for `threads` threads.
     pub fn load(path: &Path, inputs: &[InputShape], threads: usize) -> Result<Self, EngineError> {
-        let fail = |message: String| EngineError::Load {
+        let fail = |source: Cause| EngineError::Load {
             path: path.to_path_buf(),
-            message,
+            source,
         };
         // tract reads the file's bytes; on some malformed graphs it panics instead of
         // returning an error (found by fuzzing: an output naming no value). The panic is
@@ -59,12 +68,6 @@ impl OnnxModel {
                         let mut dims: TVec<TDim> = tvec![s.into()];
                         dims.extend(rest.iter().map(|&d| d.into()));
                         f32::fact(dims).into()
-                    }
-                    InputShape::SymbolicFirstI64(symbol, rest) => {
-                        let s = model.symbols.sym(symbol);
-                        let mut dims: TVec<TDim> = tvec![s.into()];
-                        dims.extend(rest.iter().map(|&d| d.into()));
-                        i64::fact(dims).into()
                     }
                     InputShape::Float(shape) => {
                         let dims: TVec<TDim> = shape
@@ -81,14 +84,14 @@ impl OnnxModel {
             }
             model.into_optimized()?.into_runnable()
         })
-        .map_err(fail)?
-        .map_err(|e| fail(format!("{e:#}")))?;
+        .map_err(|panic| fail(panic.into()))?
+        .map_err(|e| fail(e.into()))?;
         let executor = if threads > 1 {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .thread_name(|i| format!("capsule-infer-{i}"))
                 .build()
-                .map_err(|e| fail(format!("cannot start {threads} inference threads: {e}")))?;
+                .map_err(|e| fail(e.into()))?;
             Executor::MultiThread(Arc::new(pool))
         } else {
             Executor::SingleThread
@@ -106,14 +109,16 @@ impl OnnxModel {
 
     /// Runs the model on `inputs`.
     pub fn run(&self, inputs: TVec<TValue>) -> Result<TVec<TValue>, EngineError> {
-        let fail = |message| EngineError::Run {
+        let fail = |source: Cause| EngineError::Run {
             path: self.path.clone(),
-            message,
+            source,
         };
         let outputs =
             guard(|| multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)));
         clear_upper_simd_state();
-        outputs.map_err(fail)?.map_err(|e| fail(format!("{e:#}")))
+        outputs
+            .map_err(|panic| fail(panic.into()))?
+            .map_err(|e| fail(e.into()))
     }
 
     /// The first output as a flat f32 vector with its shape.
@@ -182,10 +187,10 @@ impl OnnxModel {
         Ok(nodes)
     }
 
-    fn run_error(&self, e: impl std::fmt::Display) -> EngineError {
+    fn run_error(&self, e: impl Into<Cause>) -> EngineError {
         EngineError::Run {
             path: self.path.clone(),
-            message: format!("{e:#}"),
+            source: e.into(),
         }
     }
 
@@ -243,16 +248,21 @@ fn clear_upper_simd_state() {
     }
 }
 
-/// Runs `f`, turning a panic inside tract into an error message (a model file is untrusted
-/// input; a bad one must not take the device down).
-fn guard<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+/// A panic inside tract, caught.
+#[derive(Debug, thiserror::Error)]
+#[error("tract failed on this model: {0}")]
+pub struct TractPanic(pub String);
+
+/// Runs `f`, turning a panic inside tract into an error (a model file is untrusted input; a
+/// bad one must not take the device down).
+fn guard<T>(f: impl FnOnce() -> T) -> Result<T, TractPanic> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
         let what = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        format!("tract failed on this model: {what}")
+        TractPanic(what)
     })
 }
 

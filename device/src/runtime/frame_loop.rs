@@ -1,13 +1,12 @@
-//! The frame loop: frames in, steadiness check, garment region, embedding, identification,
-//! screen out. One frame is held at a time, so memory stays flat however long it runs; bad
-//! frames and a lost camera are counted and shown, never fatal.
+//! The frame loop: frames in, steadiness check, the mirror service (garment view, embedding,
+//! identification, outfits), screen out. One frame is held at a time, so memory stays flat
+//! however long it runs; bad frames and a lost camera are counted and shown, never fatal.
 
-use super::sink::ScreenSink;
-use crate::camera::{FrameSource, Motion, SteadinessDetector, garment_region};
-use crate::display::{OutfitCard, Screen};
-use crate::engine::Embedder;
-use crate::identify::{EmbeddingIndex, Identification};
-use image::RgbImage;
+use crate::app::Mirror;
+use crate::camera::{FrameSource, Motion, SteadinessDetector};
+use crate::display::{Screen, ScreenSink, ShownOutfit};
+use crate::identify::Identification;
+use crate::report::error_chain;
 use serde::Serialize;
 
 /// Settings of one run.
@@ -15,8 +14,8 @@ use serde::Serialize;
 pub struct LoopConfig {
     /// Region of interest (fractions of the frame) where garments are held up.
     pub roi: [f32; 4],
-    /// Similarity under which a garment counts as new.
-    pub threshold: f32,
+    /// Outfits shown after each recognition (when the mirror suggests outfits).
+    pub outfits_per_view: usize,
     /// Stop after this many frames (soak tests, demos); `None` runs until the source ends.
     pub max_frames: Option<u64>,
     /// Redraw the scanning screen every this many frames (drawing costs CPU too).
@@ -29,8 +28,8 @@ pub struct LoopConfig {
 impl Default for LoopConfig {
     fn default() -> Self {
         Self {
-            roi: [0.0, 0.0, 1.0, 1.0],
-            threshold: crate::identify::DEFAULT_NEW_GARMENT_THRESHOLD,
+            roi: crate::preprocess::WHOLE_PICTURE,
+            outfits_per_view: 3,
             max_frames: None,
             redraw_every: 15,
             max_consecutive_failures: 50,
@@ -53,29 +52,6 @@ pub struct LoopStats {
     pub suggestions: u64,
 }
 
-/// Outfits for the garment in view, shown after it is recognised. The stylist does the
-/// work; the loop only asks and draws, so it runs with or without one.
-pub trait OutfitSource {
-    /// Outfits around the garment of `view` (its embedding and identification given).
-    fn outfits(
-        &mut self,
-        identification: &Identification,
-        embedding: &[f32],
-        view: &RgbImage,
-    ) -> Result<Vec<OutfitView>, String>;
-}
-
-/// One suggested outfit as the screen shows it.
-#[derive(Debug, Clone)]
-pub struct OutfitView {
-    /// What `capsule feedback` takes (e.g. `g3+g7+g9`).
-    pub key: String,
-    /// The other garments' pictures.
-    pub pictures: Vec<RgbImage>,
-    pub score: f32,
-    pub why: String,
-}
-
 /// Something worth telling the owner or a log.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -87,7 +63,7 @@ pub enum Event<'a> {
     /// Outfits were suggested for it.
     Suggested {
         sequence: u64,
-        outfits: &'a [OutfitView],
+        outfits: &'a [ShownOutfit],
     },
     /// A recoverable problem (bad frame, camera lost, display write failed).
     Problem(String),
@@ -115,24 +91,11 @@ fn show(
     }
 }
 
-/// Runs until the source ends, `max_frames` is reached or the source keeps failing.
+/// Runs until the source ends, `max_frames` is reached or the source keeps failing: each
+/// steady view goes to `mirror` to be recognised and, when it suggests outfits, dressed.
 pub fn run(
     source: &mut dyn FrameSource,
-    embedder: &mut Embedder,
-    index: &EmbeddingIndex,
-    sink: &mut dyn ScreenSink,
-    config: &LoopConfig,
-    on_event: impl FnMut(&Event<'_>),
-) -> Result<LoopStats, LoopError> {
-    run_with_outfits(source, embedder, index, None, sink, config, on_event)
-}
-
-/// [`run`], and after each recognition the outfits of `outfits` on screen.
-pub fn run_with_outfits(
-    source: &mut dyn FrameSource,
-    embedder: &mut Embedder,
-    index: &EmbeddingIndex,
-    mut outfits: Option<&mut dyn OutfitSource>,
+    mirror: &mut Mirror,
     sink: &mut dyn ScreenSink,
     config: &LoopConfig,
     mut on_event: impl FnMut(&Event<'_>),
@@ -181,10 +144,9 @@ pub fn run_with_outfits(
         match detector.observe(&frame.image) {
             Motion::Steady => {
                 stats.steady_views += 1;
-                let garment = garment_region(&frame.image, config.roi);
-                match embedder.embed(&garment) {
-                    Ok(embedding) => {
-                        let identification = index.identify(&embedding, 3, config.threshold);
+                match mirror.recognise(&frame.image, config.roi, 3) {
+                    Ok(recognition) => {
+                        let identification = &recognition.identification;
                         if identification.new {
                             stats.new_garments += 1;
                         } else {
@@ -192,9 +154,10 @@ pub fn run_with_outfits(
                         }
                         on_event(&Event::Identified {
                             sequence: frame.sequence,
-                            identification: &identification,
+                            identification,
                         });
-                        let thumb = image::imageops::thumbnail(&garment, 160, 160);
+                        let thumb =
+                            image::imageops::thumbnail(recognition.view.picture(), 160, 160);
                         let best = identification.top.first();
                         let screen = Screen::Recognised {
                             picture: &thumb,
@@ -204,39 +167,38 @@ pub fn run_with_outfits(
                             new: identification.new,
                         };
                         show(sink, &screen, &mut stats, &mut on_event);
-                        if let Some(source) = outfits.as_deref_mut() {
-                            match source.outfits(&identification, &embedding, &garment) {
-                                Ok(views) if !views.is_empty() => {
+                        if mirror.suggests() {
+                            let outfits =
+                                mirror.anchor_for(&recognition, None).and_then(|anchor| {
+                                    mirror.outfits(&anchor, config.outfits_per_view)
+                                });
+                            match outfits {
+                                Ok(outfits) if !outfits.is_empty() => {
                                     stats.suggestions += 1;
                                     on_event(&Event::Suggested {
                                         sequence: frame.sequence,
-                                        outfits: &views,
+                                        outfits: &outfits,
                                     });
-                                    let cards: Vec<OutfitCard> = views
-                                        .iter()
-                                        .map(|v| OutfitCard {
-                                            pictures: v.pictures.iter().collect(),
-                                            score: v.score,
-                                            why: v.why.clone(),
-                                        })
-                                        .collect();
                                     let screen = Screen::Outfits {
                                         picture: &thumb,
                                         name: best
                                             .filter(|_| !identification.new)
                                             .map_or("new garment", |m| m.name.as_str()),
-                                        outfits: &cards,
+                                        outfits: &outfits,
                                     };
                                     show(sink, &screen, &mut stats, &mut on_event);
                                 }
                                 Ok(_) => {}
-                                Err(problem) => on_event(&Event::Problem(problem)),
+                                Err(e) => on_event(&Event::Problem(format!(
+                                    "suggesting outfits: {}",
+                                    error_chain(&e)
+                                ))),
                             }
                         }
                     }
                     Err(e) => {
                         stats.embed_failures += 1;
-                        on_event(&Event::Problem(e.to_string()));
+                        on_event(&Event::Problem(error_chain(&e)));
                     }
                 }
             }

@@ -1,12 +1,10 @@
-//! The running device: the frame loop, the displays it draws on, and memory sampling for
+//! The running mirror: the frame loop over the mirror service, and memory sampling for
 //! soak runs.
 
 pub mod frame_loop;
-pub mod sink;
 pub mod soak;
 
-pub use frame_loop::{
-    Event, LoopConfig, LoopError, LoopStats, OutfitSource, OutfitView, run, run_with_outfits,
-};
-pub use sink::{PngSink, ScreenSink, SinkError};
-pub use soak::{RssSampler, SoakReport, release_free_heap, rss_kib};
+pub use crate::display::{PngSink, ScreenSink, SinkError};
+pub use crate::memory::{release_free_heap, rss_kib};
+pub use frame_loop::{Event, LoopConfig, LoopError, LoopStats, run};
+pub use soak::{RssSampler, SoakReport};

@@ -46,7 +46,7 @@ impl EncodedWardrobe {
             models.encode(&graph.encoder_inputs(&all, models.spec().max_neighbours))?;
         let ids = graph.ids().to_vec();
         drop(graph);
-        crate::runtime::release_free_heap();
+        crate::memory::release_free_heap();
         Ok(Self {
             index: index_of(&ids),
             ids,

@@ -2,11 +2,11 @@
 //! neighbour-slot and pair counts, so any wardrobe size runs through the same plan.
 
 use super::StylistError;
-use super::contract::{NODES, PAIRS, SLOTS};
 use super::graph::EncoderInputs;
-use crate::bundle::{Dim, Manifest, ModelRole, Precision, StylistSpec, VerifiedBundle};
+use crate::bundle::{Manifest, ModelRole, Precision, StylistSpec, VerifiedBundle};
 use crate::engine::{EngineError, InputShape, OnnxModel};
 use crate::garment::GarmentType;
+use capsule_contract::stylist::{decoder_inputs, encoder_inputs};
 use std::path::Path;
 use tract_onnx::prelude::*;
 
@@ -55,27 +55,16 @@ impl StylistModels {
         spec: StylistSpec,
         threads: usize,
     ) -> Result<Self, StylistError> {
-        let sym = |s: &str| Dim::Symbol(s.into());
-        let encoder = OnnxModel::load(
-            encoder,
-            &[
-                InputShape::Float(vec![sym(NODES), Dim::Fixed(spec.feature_dim)]),
-                InputShape::Float(vec![sym(NODES), Dim::Fixed(GarmentType::COUNT)]),
-                InputShape::Float(vec![sym(NODES), sym(SLOTS)]),
-                InputShape::Float(vec![sym(NODES), sym(SLOTS)]),
-            ],
-            threads,
-        )?;
-        let pair_rows = InputShape::Float(vec![sym(PAIRS), Dim::Fixed(spec.hidden)]);
-        let decoder = OnnxModel::load(
-            decoder,
-            &[
-                pair_rows.clone(),
-                pair_rows,
-                InputShape::Float(vec![sym(PAIRS)]),
-            ],
-            threads,
-        )?;
+        // The shapes the stylist contract gives for this spec (the manifest's model entries
+        // were checked against the same contract when it was read).
+        let shapes = |specs: Vec<crate::bundle::TensorSpec>| -> Vec<InputShape> {
+            specs
+                .into_iter()
+                .map(|s| InputShape::Float(s.shape))
+                .collect()
+        };
+        let encoder = OnnxModel::load(encoder, &shapes(encoder_inputs(spec.feature_dim)), threads)?;
+        let decoder = OnnxModel::load(decoder, &shapes(decoder_inputs(spec.hidden)), threads)?;
         Ok(Self {
             encoder,
             decoder,
@@ -133,9 +122,10 @@ fn tensor(shape: &[usize], data: &[f32], model: &OnnxModel) -> Result<TValue, St
     Tensor::from_shape(shape, data)
         .map(TValue::from)
         .map_err(|e| {
+            let what = format!("input of shape {shape:?} from {} values", data.len());
             StylistError::Engine(EngineError::Run {
                 path: model.path().to_path_buf(),
-                message: format!("input of shape {shape:?} from {} values: {e}", data.len()),
+                source: e.context(what).into(),
             })
         })
 }

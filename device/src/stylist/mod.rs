@@ -10,8 +10,9 @@
 //! - [`suggester`]: all of it over one wardrobe, with the owner's feedback folded in;
 //! - [`generated`]: wardrobes of any size for benchmarks.
 
+pub use capsule_contract::stylist as contract;
+
 pub mod cache;
-pub mod contract;
 pub mod engine;
 pub mod generated;
 pub mod graph;

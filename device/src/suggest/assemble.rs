@@ -3,6 +3,7 @@
 
 use crate::garment::GarmentType;
 use crate::wardrobe::{Garment, GarmentId};
+use capsule_contract::stylist::outfit_score;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -56,16 +57,9 @@ impl Outfit {
     }
 }
 
+/// The contract's outfit score (the mean over pairs), as the host's evaluation ranks them.
 fn mean_pair_score(scorer: &dyn PairScorer, garments: &[GarmentId]) -> f32 {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for (i, &a) in garments.iter().enumerate() {
-        for &b in &garments[i + 1..] {
-            sum += scorer.score(a, b);
-            n += 1;
-        }
-    }
-    if n == 0 { 0.0 } else { sum / n as f32 }
+    outfit_score(garments, |&a, &b| f64::from(scorer.score(a, b))) as f32
 }
 
 /// Up to `k` best distinct outfits containing `anchor`, from the suggestible garments of

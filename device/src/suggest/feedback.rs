@@ -7,10 +7,14 @@ use crate::wardrobe::{EdgeProvenance, GarmentId, OutfitEdge};
 use std::collections::BTreeMap;
 
 /// What the owner said about an outfit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// I like it: suggest it (and its pairs) more.
     Accept,
+    /// Not for me: never pair these again.
     Reject,
+    /// I wore it today: like accept, and the garments' last-worn date is set.
     Wore,
 }
 

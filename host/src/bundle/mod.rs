@@ -12,6 +12,7 @@ use crate::stylist::features::embedder_source;
 use crate::training::RunDir;
 use burn::module::Module;
 use capsule_device::GarmentType;
+use capsule_device::bundle::metrics as metric;
 use capsule_device::bundle::signature::{
     SignatureError, SigningKey, VerifyingKey, parse_secret_key, public_key_hex, secret_key_text,
     sign_manifest,
@@ -21,6 +22,7 @@ use capsule_device::bundle::{
     ModelEntry, ModelRole, NpyArray, Precision, SIGNATURE_FILE, TrainingInfo, sha256_hex,
     verify_signed,
 };
+use capsule_device::engine::check_bundle;
 use capsule_device::identify::calibrate_threshold;
 use capsule_device::preprocess::preprocess_into;
 use image::{Rgb, RgbImage};
@@ -47,6 +49,8 @@ pub enum BundleError {
     Export(#[from] ExportError),
     #[error(transparent)]
     Device(#[from] DeviceBundleError),
+    #[error(transparent)]
+    Golden(#[from] capsule_device::engine::GoldenError),
     #[error("{what}: {reason}")]
     Key {
         what: String,
@@ -136,11 +140,11 @@ pub fn make_bundle(
     let run = RunDir::open(run_dir).map_err(EmbedderError::from)?;
     let epochs: Vec<EpochMetrics> = run.metrics().map_err(EmbedderError::from)?;
     if let Some(last) = epochs.iter().rev().find(|m| m.epoch == trained.epoch) {
-        metrics.insert("recall_at_1".to_string(), last.recall_at_1);
+        metrics.insert(metric::RECALL_AT_1.to_string(), last.recall_at_1);
     }
     if let Some(data) = &options.threshold_from {
         let threshold = calibrate(&trained, data)?;
-        metrics.insert("identify_threshold".to_string(), threshold as f64);
+        metrics.insert(metric::IDENTIFY_THRESHOLD.to_string(), threshold as f64);
     }
     let data = &trained.config.data;
     let mut datasets = vec![format!(
@@ -319,7 +323,7 @@ pub fn sign_bundle(dir: &Path, key_path: &Path) -> Result<Signed, BundleError> {
         sign_manifest(&bytes, &key).as_bytes(),
     )?;
     let public = key.verifying_key();
-    let golden_errors = verify_signed(dir, &[public])?.check_golden(1)?;
+    let golden_errors = check_bundle(&verify_signed(dir, &[public])?, 1)?;
     Ok(Signed {
         public,
         golden_errors,

@@ -10,12 +10,14 @@ use crate::stylist::{Checkpoint, StylistError, TrainedStylist};
 use crate::training::{Backend, RunDir};
 use burn::module::Module;
 use capsule_device::GarmentType;
+use capsule_device::bundle::metrics as metric;
 use capsule_device::bundle::{
     GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER,
     STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, sha256_hex,
 };
 use capsule_device::garment::{STYLE_DIM, type_pair_index};
-use capsule_device::stylist::EncoderInputs;
+use capsule_device::stylist::{EncoderInputs, NodeFeatures, WardrobeGraph};
+use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -78,7 +80,7 @@ pub fn stylist_models(
     write(&out.join(DECODER_FILE), &decoder)?;
 
     // Golden encoder pair: a fixed small graph, embedded by burn.
-    let graph = golden_graph(feature_dim);
+    let graph = golden_graph(feature_dim, style)?;
     let z = stylist.encode_device_inputs(&graph);
     let encoder_golden = golden_files(
         out,
@@ -154,9 +156,9 @@ pub fn stylist_models(
     let mut metrics = BTreeMap::new();
     if let Some(best) = best_epoch(&epochs) {
         for (name, value) in [
-            ("stylist_valid_fitb", best.valid_fitb),
-            ("stylist_valid_fitb_hard", best.valid_fitb_hard),
-            ("stylist_valid_auc", best.valid_auc),
+            (metric::STYLIST_VALID_FITB, best.valid_fitb),
+            (metric::STYLIST_VALID_FITB_HARD, best.valid_fitb_hard),
+            (metric::STYLIST_VALID_AUC, best.valid_auc),
         ] {
             if let Some(v) = value {
                 metrics.insert(name.to_string(), v);
@@ -220,30 +222,53 @@ fn golden_files(
     })
 }
 
-/// A fixed graph that exercises every part of the encoder: nodes of every type, full and
-/// padded neighbour lists (up to [`GOLDEN_SLOTS`]), and an isolated node.
-fn golden_graph(feature_dim: usize) -> EncoderInputs {
+/// A fixed wardrobe that exercises every part of the encoder (garments of every type, full
+/// and padded neighbour lists up to [`GOLDEN_SLOTS`], an isolated garment), turned into
+/// encoder inputs by the board's own `WardrobeGraph::encoder_inputs`.
+fn golden_graph(feature_dim: usize, style: bool) -> Result<EncoderInputs, BundleError> {
     let n = GOLDEN_NODES;
-    let lists: Vec<Vec<usize>> = (0..n)
-        .map(|i| match i {
-            0 => vec![],
-            i => (1..=(i % GOLDEN_SLOTS) + 1)
-                .map(|d| (i + d * 2) % n)
-                .filter(|&j| j != i)
-                .collect(),
+    let style_dim = if style { STYLE_DIM } else { 0 };
+    let garments: Vec<Garment> = (0..n)
+        .map(|i| {
+            // Unit-length rows like the embedder's, from a fixed formula.
+            let row: Vec<f32> = (0..feature_dim)
+                .map(|k| ((i * 31 + k * 17) % 23) as f32 / 11.0 - 1.0)
+                .collect();
+            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
+            let row: Vec<f32> = row.iter().map(|v| v / norm).collect();
+            let (embedding, style) = row.split_at(feature_dim - style_dim);
+            Garment {
+                id: GarmentId(i as u64),
+                garment_type: GarmentType::ALL[golden_type(i)],
+                name: format!("golden {i}"),
+                thumbnail_png: Vec::new(),
+                embedding: embedding.to_vec(),
+                style: style.to_vec(),
+                added_unix: 0,
+                last_worn_unix: None,
+                status: GarmentStatus::Available,
+            }
         })
         .collect();
-    // Unit-length rows like the embedder's, from a fixed formula.
-    let mut features = Vec::with_capacity(n * feature_dim);
-    for i in 0..n {
-        let row: Vec<f32> = (0..feature_dim)
-            .map(|k| ((i * 31 + k * 17) % 23) as f32 / 11.0 - 1.0)
-            .collect();
-        let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-6);
-        features.extend(row.iter().map(|v| v / norm));
-    }
-    let types: Vec<GarmentType> = (0..n)
-        .filter_map(|i| GarmentType::from_index(golden_type(i)))
+    // Node 0 stays isolated; the others link to nodes two, four, ... places on.
+    let edges: Vec<OutfitEdge> = (1..n)
+        .flat_map(|i| (1..=(i % GOLDEN_SLOTS) + 1).map(move |d| (i, (i + d * 2) % n)))
+        .filter(|&(i, j)| j != 0 && j != i)
+        .filter_map(|(i, j)| {
+            OutfitEdge::new(
+                GarmentId(i as u64),
+                GarmentId(j as u64),
+                EdgeProvenance::Imported,
+                (i * n + j) as u64,
+            )
+        })
         .collect();
-    EncoderInputs::from_lists(features, &types, &lists)
+    let rows = NodeFeatures {
+        width: feature_dim,
+        style,
+    };
+    let graph = WardrobeGraph::new(&garments, &edges, rows)
+        .map_err(|e| BundleError::Invalid(format!("golden stylist graph: {e}")))?;
+    let all: Vec<usize> = (0..n).collect();
+    Ok(graph.encoder_inputs(&all, GOLDEN_SLOTS))
 }

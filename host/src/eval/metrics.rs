@@ -2,6 +2,7 @@
 //! compatibility ROC-AUC, both from one pairwise score.
 
 use crate::data::polyvore::{CompatibilityQuestion, FitbQuestion};
+use capsule_device::stylist::contract::outfit_score;
 
 /// Anything that scores how well two items go together (higher = better).
 pub trait PairScorer {
@@ -15,17 +16,9 @@ pub trait PairScorer {
         others.iter().map(|o| self.pair(item, o)).sum::<f64>() / others.len() as f64
     }
 
-    /// Mean score over all pairs of an outfit.
+    /// An outfit's score as the board ranks outfits: the mean over its pairs.
     fn outfit(&self, items: &[String]) -> f64 {
-        let mut sum = 0.0;
-        let mut n = 0usize;
-        for i in 0..items.len() {
-            for j in i + 1..items.len() {
-                sum += self.pair(&items[i], &items[j]);
-                n += 1;
-            }
-        }
-        if n == 0 { 0.0 } else { sum / n as f64 }
+        outfit_score(items, |a, b| self.pair(a, b))
     }
 }
 

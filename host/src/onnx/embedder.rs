@@ -5,15 +5,10 @@ use super::builder::{GraphBuilder, OnnxError, encode};
 use super::emit::{self, EmitError};
 use crate::embedder::model::{Arch, Embedder, EmbedderConfig};
 use capsule_device::bundle::{Dim, TensorSpec};
+use capsule_device::contract::embedder;
+pub use capsule_device::contract::embedder::{BATCH_SYMBOL, INPUT_NAME, OUTPUT_NAME};
 use std::path::{Path, PathBuf};
 use tract_onnx::pb;
-
-/// Name of the graph input.
-pub const INPUT_NAME: &str = "image";
-/// Name of the graph output.
-pub const OUTPUT_NAME: &str = "embedding";
-/// The symbolic batch axis.
-pub const BATCH_SYMBOL: &str = "N";
 
 /// Export failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,18 +26,9 @@ pub enum ExportError {
     },
 }
 
-/// The input the exported graph declares: `image [N, 3, S, S]`, float.
+/// The input the exported graph declares: the contract's `image [N, 3, S, S]`.
 pub fn input_spec(config: &EmbedderConfig) -> TensorSpec {
-    TensorSpec {
-        name: INPUT_NAME.into(),
-        shape: vec![
-            Dim::Symbol(BATCH_SYMBOL.into()),
-            Dim::Fixed(3),
-            Dim::Fixed(config.input_size),
-            Dim::Fixed(config.input_size),
-        ],
-        dtype: "float".into(),
-    }
+    embedder::input_spec(config.input_size as u32)
 }
 
 /// Builds the ONNX graph of `model` (an inference-mode module; batch norms are folded with

@@ -15,45 +15,16 @@ use crate::stylist::model::{DecoderKind, DecoderTable};
 use capsule_device::GarmentType;
 use capsule_device::bundle::{Dim, TensorSpec};
 use capsule_device::garment::TYPE_PAIRS;
-use capsule_device::stylist::contract::{
-    DECODER_INPUTS, DECODER_OUTPUT, ENCODER_INPUTS, ENCODER_OUTPUT, NODES, PAIRS, SLOTS,
-};
+// The inputs each graph declares are the contract's (the board loads them the same way).
+use capsule_device::stylist::contract::{DECODER_OUTPUT, ENCODER_OUTPUT, NODES, PAIRS};
+pub use capsule_device::stylist::contract::{decoder_inputs, encoder_inputs};
 use tract_onnx::pb;
 
 /// ONNX `Cast` target for int64.
 const INT64: i64 = pb::tensor_proto::DataType::Int64 as i64;
 
-fn spec(name: &str, shape: Vec<Dim>) -> TensorSpec {
-    TensorSpec {
-        name: name.into(),
-        shape,
-        dtype: "float".into(),
-    }
-}
-
 fn sym(s: &str) -> Dim {
     Dim::Symbol(s.into())
-}
-
-/// The encoder's inputs for node features of width `feature_dim`.
-pub fn encoder_inputs(feature_dim: usize) -> Vec<TensorSpec> {
-    let [features, types, neighbours, weights] = ENCODER_INPUTS;
-    vec![
-        spec(features, vec![sym(NODES), Dim::Fixed(feature_dim)]),
-        spec(types, vec![sym(NODES), Dim::Fixed(GarmentType::COUNT)]),
-        spec(neighbours, vec![sym(NODES), sym(SLOTS)]),
-        spec(weights, vec![sym(NODES), sym(SLOTS)]),
-    ]
-}
-
-/// The decoder's inputs for node embeddings of width `hidden`.
-pub fn decoder_inputs(hidden: usize) -> Vec<TensorSpec> {
-    let [a, b, pair] = DECODER_INPUTS;
-    vec![
-        spec(a, vec![sym(PAIRS), Dim::Fixed(hidden)]),
-        spec(b, vec![sym(PAIRS), Dim::Fixed(hidden)]),
-        spec(pair, vec![sym(PAIRS)]),
-    ]
 }
 
 fn declare_inputs(g: &mut GraphBuilder, specs: &[TensorSpec]) -> Vec<String> {

@@ -21,10 +21,10 @@ use super::graph::ItemGraph;
 use crate::data::polyvore::{PolyvoreDataset, PolyvoreItem};
 use crate::embedder::TrainedEmbedder;
 use capsule_device::GarmentType;
-use capsule_device::camera::{WHOLE_PICTURE, garment_region};
 use capsule_device::fsutil::write_atomic;
 use capsule_device::garment::style::hsv;
 use capsule_device::garment::{STYLE_DIM, STYLE_SOURCE, style_features};
+use capsule_device::preprocess::{PreprocessSpec, WHOLE_PICTURE};
 use image::RgbImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -161,8 +161,8 @@ pub fn compute_style_only(data: &PolyvoreDataset) -> Result<FeatureFile, Feature
     let rows = items
         .par_iter()
         .map(|item| {
-            let region = garment_region(&open_item(item)?, WHOLE_PICTURE);
-            Ok((item.item_id.clone(), style_features(&region)))
+            let view = PreprocessSpec::default().garment_view(&open_item(item)?, WHOLE_PICTURE);
+            Ok((item.item_id.clone(), style_features(view.picture())))
         })
         .collect::<Result<BTreeMap<_, _>, FeatureError>>()?;
     Ok(FeatureFile {
@@ -199,12 +199,12 @@ pub fn split_style(source: &str) -> (&str, bool) {
 }
 
 /// The embedder's output for every item of `data`, computed as the device computes a
-/// garment's embedding: the garment region of the picture (the shared
-/// `capsule_device::camera::garment_region`), then the embedder.
+/// garment's embedding: the picture through the embedder's preprocessing contract (its
+/// garment crop included), then the embedder.
 ///
 /// With `style`, each vector continues with the garment's `style-v1` statistics
-/// ([`capsule_device::garment::style_features`] of the same region) and the source says so
-/// ([`with_style`]).
+/// ([`capsule_device::garment::style_features`] of the same garment view) and the source
+/// says so ([`with_style`]).
 pub fn compute_with_embedder(
     data: &PolyvoreDataset,
     embedder: &TrainedEmbedder,
@@ -218,7 +218,7 @@ pub fn compute_with_embedder(
     for chunk in items.chunks(256) {
         let pictures = chunk
             .par_iter()
-            .map(|item| Ok(garment_region(&open_item(item)?, WHOLE_PICTURE)))
+            .map(|item| open_item(item))
             .collect::<Result<Vec<_>, FeatureError>>()?;
         let (vectors, d) = embedder
             .embed_images(&pictures)
@@ -230,7 +230,8 @@ pub fn compute_with_embedder(
         for ((item, v), picture) in chunk.iter().zip(vectors.chunks(d.max(1))).zip(&pictures) {
             let mut row = v.to_vec();
             if style {
-                row.extend(style_features(picture));
+                let view = embedder.spec().garment_view(picture, WHOLE_PICTURE);
+                row.extend(style_features(view.picture()));
             }
             rows.insert(item.item_id.clone(), row);
         }

@@ -9,11 +9,20 @@
 //! ([`style_view`]), so a wardrobe garment's statistics can always be recomputed from its
 //! thumbnail.
 
-use crate::camera::region::border_median;
+use crate::preprocess::crop::border_median;
 use image::RgbImage;
 
+// A macro so the stylist's feature tag (`embedder+style-v1`) is built from this spelling
+// at compile time rather than written twice.
+macro_rules! style_source {
+    () => {
+        "style-v1"
+    };
+}
+pub(crate) use style_source;
+
 /// The feature-kind tag of these statistics (bundles name it in their stylist spec).
-pub const STYLE_SOURCE: &str = "style-v1";
+pub const STYLE_SOURCE: &str = style_source!();
 
 /// Longest side of the picture the statistics are measured on (the thumbnail's side).
 pub const STYLE_SIDE: u32 = 96;

@@ -1,16 +1,48 @@
 //! The preprocessing contract: how a picture becomes model input.
 //!
-//! The spec travels in every bundle manifest, and [`preprocess_into`] is the only code that
-//! applies it: training, evaluation, golden files and the camera loop all call it, so a model
-//! never sees differently prepared pixels on the board than it saw on the host.
+//! The spec travels in every bundle manifest. A picture becomes a tensor in two named
+//! stages: [`PreprocessSpec::garment_view`] cuts the garment out (the board's region of
+//! interest, then the spec's [`GarmentCrop`]), and [`PreprocessSpec::tensor_into`] fits and
+//! normalises that view. [`preprocess_into`] runs both on a whole picture. Training,
+//! evaluation, calibration, golden files and the camera loop all go through these, so a
+//! model never sees differently prepared pixels on the board than it saw on the host; and
+//! since only a [`GarmentView`] becomes a tensor, no path can skip the crop.
 
 use image::imageops;
 use image::{GrayImage, RgbImage};
 use ndarray::Array4;
 use serde::{Deserialize, Serialize};
 
+pub mod crop;
 mod resize;
+pub use crop::WHOLE_PICTURE;
 use resize::resize_triangle;
+
+/// How the garment is cut out of the picture before it is fitted to the model input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GarmentCrop {
+    /// The picture (or the board's region of interest) as it is.
+    None,
+    /// The bounding box of what differs from the border's colour, with a margin; the whole
+    /// picture when the garment is tiny or fills it anyway ([`crop::foreground_region`]).
+    Foreground,
+}
+
+/// The garment cut out of a picture by a spec's crop: the only thing that becomes a tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GarmentView(RgbImage);
+
+impl GarmentView {
+    /// The cut-out picture (also what style statistics and thumbnails are made from).
+    pub fn picture(&self) -> &RgbImage {
+        &self.0
+    }
+
+    pub fn into_picture(self) -> RgbImage {
+        self.0
+    }
+}
 
 /// How the picture is fitted to the square model input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +79,9 @@ pub enum Layout {
 pub struct PreprocessSpec {
     /// Side of the square input, in pixels.
     pub size: u32,
-    /// Fraction of the picture kept around its centre before resizing (1.0 keeps all).
+    /// How the garment is cut out of the picture first.
+    pub garment_crop: GarmentCrop,
+    /// Fraction of the garment view kept around its centre before resizing (1.0 keeps all).
     pub center_crop: f32,
     pub resize: ResizePolicy,
     pub colour_order: ColourOrder,
@@ -58,10 +92,11 @@ pub struct PreprocessSpec {
 }
 
 impl Default for PreprocessSpec {
-    /// 64 px, whole picture, letterboxed, ImageNet statistics.
+    /// 64 px, the garment cut from its background, letterboxed, ImageNet statistics.
     fn default() -> Self {
         Self {
             size: 64,
+            garment_crop: GarmentCrop::Foreground,
             center_crop: 1.0,
             resize: ResizePolicy::Letterbox,
             colour_order: ColourOrder::Rgb,
@@ -118,9 +153,46 @@ impl PreprocessSpec {
         Ok(())
     }
 
-    /// Crops and resizes `image` to the square `size` × `size` picture the model sees.
-    pub fn fit(&self, image: &RgbImage) -> Result<RgbImage, PreprocessError> {
+    /// The garment in `picture`: the region of interest `roi` (x, y, width, height as
+    /// fractions of the picture; [`WHOLE_PICTURE`] for a photo of one garment), then the
+    /// spec's garment crop.
+    pub fn garment_view(&self, picture: &RgbImage, roi: [f32; 4]) -> GarmentView {
+        let region = crop::crop_fraction(picture, roi);
+        GarmentView(match self.garment_crop {
+            GarmentCrop::None => region,
+            GarmentCrop::Foreground => crop::foreground_region(region),
+        })
+    }
+
+    /// Writes the normalised NCHW tensor of `view` into `out` (length
+    /// [`PreprocessSpec::input_len`]). Reusing `out` keeps the camera loop allocation-free.
+    pub fn tensor_into(&self, view: &GarmentView, out: &mut [f32]) -> Result<(), PreprocessError> {
+        let need = self.input_len();
+        if out.len() != need {
+            return Err(PreprocessError::BufferSize {
+                got: out.len(),
+                need,
+            });
+        }
+        let fitted = self.fit(view)?;
+        let plane = self.size as usize * self.size as usize;
+        let channels: [usize; 3] = match self.colour_order {
+            ColourOrder::Rgb => [0, 1, 2],
+            ColourOrder::Bgr => [2, 1, 0],
+        };
+        for (i, pixel) in fitted.pixels().enumerate() {
+            for (c, &source) in channels.iter().enumerate() {
+                let v = pixel.0[source] as f32 / 255.0;
+                out[c * plane + i] = (v - self.mean[c]) / self.std[c];
+            }
+        }
+        Ok(())
+    }
+
+    /// Resizes a garment view to the square `size` × `size` picture the model sees.
+    pub fn fit(&self, view: &GarmentView) -> Result<RgbImage, PreprocessError> {
         self.validate()?;
+        let image = view.picture();
         let (w, h) = image.dimensions();
         if w == 0 || h == 0 {
             return Err(PreprocessError::EmptyImage {
@@ -189,33 +261,14 @@ fn scaled(w: u32, h: u32, scale: f32, size: u32) -> (u32, u32) {
     }
 }
 
-/// Writes the normalised NCHW tensor of one picture into `out` (length
-/// [`PreprocessSpec::input_len`]). Reusing `out` keeps the camera loop allocation-free.
+/// Writes the normalised NCHW tensor of a whole picture of one garment into `out`: its
+/// garment view, then [`PreprocessSpec::tensor_into`].
 pub fn preprocess_into(
     image: &RgbImage,
     spec: &PreprocessSpec,
     out: &mut [f32],
 ) -> Result<(), PreprocessError> {
-    let need = spec.input_len();
-    if out.len() != need {
-        return Err(PreprocessError::BufferSize {
-            got: out.len(),
-            need,
-        });
-    }
-    let fitted = spec.fit(image)?;
-    let plane = spec.size as usize * spec.size as usize;
-    let channels: [usize; 3] = match spec.colour_order {
-        ColourOrder::Rgb => [0, 1, 2],
-        ColourOrder::Bgr => [2, 1, 0],
-    };
-    for (i, pixel) in fitted.pixels().enumerate() {
-        for (c, &source) in channels.iter().enumerate() {
-            let v = pixel.0[source] as f32 / 255.0;
-            out[c * plane + i] = (v - spec.mean[c]) / spec.std[c];
-        }
-    }
-    Ok(())
+    spec.tensor_into(&spec.garment_view(image, WHOLE_PICTURE), out)
 }
 
 /// One picture as a `1 × 3 × size × size` tensor.
@@ -258,7 +311,7 @@ mod tests {
         ] {
             for (w, h) in [(1, 1), (1, 300), (300, 1), (17, 16), (640, 480), (16, 16)] {
                 let image = RgbImage::from_pixel(w, h, image::Rgb([10, 20, 30]));
-                let fitted = spec(policy).fit(&image).unwrap();
+                let fitted = spec(policy).fit(&GarmentView(image)).unwrap();
                 assert_eq!(fitted.dimensions(), (16, 16), "{policy:?} {w}x{h}");
             }
         }

@@ -1,24 +1,29 @@
-//! `capsule wardrobe import` of a Polyvore-format set: its items become garments (embedded
-//! from their pictures) and its outfits become `imported` edges, in one go.
+//! Importing garments in bulk: a Polyvore-format set (its items become garments, embedded
+//! from their pictures, and its outfits become `imported` edges, in one go), or a folder of
+//! pictures laid out as `DIR/<type>/<name>.jpg|png`.
 
-use super::store::{NewGarment, StoreError, WardrobeStore};
-use super::thumbnail::thumbnail_png;
-use super::types::{EdgeProvenance, GarmentId, OutfitEdge};
-use crate::camera::{WHOLE_PICTURE, garment_region};
+use super::enrol::{EnrolError, SeenGarment};
+use crate::camera::read_picture;
+use crate::engine::Embedder;
 use crate::formats::polyvore::{
     IMAGES_DIR, ItemMetadata, METADATA_FILE, OutfitRecord, Split, Variant,
 };
 use crate::garment::GarmentType;
-use crate::garment::style::{style_of_view, style_view};
-use image::RgbImage;
+use crate::preprocess::WHOLE_PICTURE;
+use crate::wardrobe::{EdgeProvenance, GarmentId, OutfitEdge, StoreError, WardrobeStore};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// An import could not be done; names the file and what was wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("cannot read {path}: {message}")]
-    Read { path: PathBuf, message: String },
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path}: at JSON path `{json_path}`: {message}")]
     Json {
         path: PathBuf,
@@ -29,14 +34,31 @@ pub enum ImportError {
         "{0}: no outfit file found (expected nondisjoint/ or disjoint/ with train.json, valid.json or test.json)"
     )]
     NoOutfits(PathBuf),
-    #[error("item {item}: {message}")]
-    Item { item: String, message: String },
+    #[error("item {item}")]
+    Item {
+        item: String,
+        #[source]
+        source: EnrolError,
+    },
+    #[error("{path}")]
+    Picture {
+        path: PathBuf,
+        #[source]
+        source: EnrolError,
+    },
+    #[error(
+        "{0} has no pictures in <type>/ folders (top/, bottom/, dress/, outerwear/, shoes/, \
+         bag/, accessory/)"
+    )]
+    EmptyFolder(PathBuf),
+    #[error(transparent)]
+    Camera(#[from] crate::camera::CameraError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// What an import added and what it had to leave out.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ImportSummary {
     pub garments: usize,
     pub edges: usize,
@@ -46,9 +68,9 @@ pub struct ImportSummary {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ImportError> {
-    let bytes = std::fs::read(path).map_err(|e| ImportError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     })?;
     let mut de = serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| ImportError::Json {
@@ -63,14 +85,14 @@ pub fn is_polyvore_set(dir: &Path) -> bool {
     dir.join(METADATA_FILE).is_file()
 }
 
-/// Imports up to `max_outfits` outfits (all when `None`) of the set at `root`. `embed` turns a
-/// garment picture into its embedding.
+/// Imports up to `max_outfits` outfits (all when `None`) of the set at `root`, each item's
+/// picture made into a garment by `embedder`.
 pub fn import_polyvore(
     root: &Path,
     store: &WardrobeStore,
     max_outfits: Option<usize>,
     now_unix: u64,
-    embed: &mut dyn FnMut(&RgbImage) -> Result<Vec<f32>, String>,
+    embedder: &mut Embedder,
 ) -> Result<ImportSummary, ImportError> {
     let metadata: BTreeMap<String, ItemMetadata> = read_json(&root.join(METADATA_FILE))?;
     let mut outfits: Vec<OutfitRecord> = Vec::new();
@@ -103,7 +125,7 @@ pub fn import_polyvore(
                 members.push(id);
                 continue;
             }
-            match add_item(root, store, &metadata, &item.item_id, now_unix, embed)? {
+            match add_item(root, store, &metadata, &item.item_id, now_unix, embedder)? {
                 Ok(id) => {
                     ids.insert(item.item_id.clone(), id);
                     summary.garments += 1;
@@ -140,7 +162,7 @@ fn add_item(
     metadata: &BTreeMap<String, ItemMetadata>,
     item_id: &str,
     now_unix: u64,
-    embed: &mut dyn FnMut(&RgbImage) -> Result<Vec<f32>, String>,
+    embedder: &mut Embedder,
 ) -> Result<Result<GarmentId, String>, ImportError> {
     let Some(meta) = metadata.get(item_id) else {
         return Ok(Err("not in the metadata file".into()));
@@ -159,35 +181,77 @@ fn add_item(
         )));
     }
     let path = root.join(IMAGES_DIR).join(format!("{item_id}.jpg"));
-    let picture = match image::open(&path) {
-        Ok(p) => p.to_rgb8(),
-        Err(e) => return Ok(Err(format!("picture {}: {e}", path.display()))),
+    let picture = match read_picture(&path) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(crate::report::error_chain(&e))),
     };
-    // Embedding, thumbnail and style statistics all come from the garment's region, as
-    // for a garment added from a photo.
-    let picture = garment_region(&picture, WHOLE_PICTURE);
-    let embedding = embed(&picture).map_err(|message| ImportError::Item {
-        item: item_id.to_string(),
-        message,
-    })?;
-    // Thumbnail and style statistics share one scaled view.
-    let view = style_view(&picture);
-    let thumbnail = thumbnail_png(&view).map_err(|e| ImportError::Item {
-        item: item_id.to_string(),
-        message: e.to_string(),
+    let seen = SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE).map_err(|source| {
+        ImportError::Item {
+            item: item_id.to_string(),
+            source,
+        }
     })?;
     let name = if meta.title.trim().is_empty() {
         format!("{garment_type} {item_id}")
     } else {
         meta.title.clone()
     };
-    let id = store.add_garment(&NewGarment {
-        garment_type,
-        name,
-        thumbnail_png: thumbnail,
-        embedding,
-        style: style_of_view(&view),
-        added_unix: now_unix,
-    })?;
+    let id = store.add_garment(&seen.to_new_garment(garment_type, &name, now_unix))?;
     Ok(Ok(id))
+}
+
+/// One garment added from a folder import.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedGarment {
+    pub id: GarmentId,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub garment_type: GarmentType,
+}
+
+/// Adds every picture in `dir/<type>/` (in name order; the file name, with `_` and `-` as
+/// spaces, becomes the garment's name).
+pub fn import_folder(
+    dir: &Path,
+    store: &WardrobeStore,
+    now_unix: u64,
+    embedder: &mut Embedder,
+) -> Result<Vec<AddedGarment>, ImportError> {
+    let mut added = Vec::new();
+    for garment_type in GarmentType::ALL {
+        let folder = dir.join(garment_type.as_str());
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| is_picture(p))
+            .collect();
+        files.sort();
+        for file in files {
+            let name = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().replace(['_', '-'], " "))
+                .unwrap_or_default();
+            let picture = read_picture(&file)?;
+            let seen = SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE)
+                .map_err(|source| ImportError::Picture { path: file, source })?;
+            let id = store.add_garment(&seen.to_new_garment(garment_type, &name, now_unix))?;
+            added.push(AddedGarment {
+                id,
+                name,
+                garment_type,
+            });
+        }
+    }
+    if added.is_empty() {
+        return Err(ImportError::EmptyFolder(dir.to_path_buf()));
+    }
+    Ok(added)
+}
+
+fn is_picture(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "jpg" | "jpeg" | "png"))
 }

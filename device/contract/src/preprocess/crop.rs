@@ -1,5 +1,5 @@
-//! Finds the garment in the frame: the board's region of interest, then a quick
-//! foreground/background split so the embedder sees the garment and not the wall.
+//! The garment crop of the preprocessing contract: the board's region of interest, then a
+//! quick foreground/background split so the embedder sees the garment and not the wall.
 
 use image::RgbImage;
 use image::imageops::crop_imm;
@@ -7,18 +7,18 @@ use image::imageops::crop_imm;
 /// A region of interest covering the whole picture (a photo of one garment).
 pub const WHOLE_PICTURE: [f32; 4] = [0.0, 0.0, 1.0, 1.0];
 
-/// Crops `frame` to `roi` (x, y, width, height as fractions of the frame), then to the
-/// bounding box of what differs from the region's border colour. Falls back to the whole
-/// region when the foreground is too small or fills it (nothing to cut away).
-pub fn garment_region(frame: &RgbImage, roi: [f32; 4]) -> RgbImage {
-    let region = crop_fraction(frame, roi);
+/// Crops `region` to the bounding box of what differs from its border colour. Falls back to
+/// the whole region when the foreground is too small or fills it (nothing to cut away).
+pub fn foreground_region(region: RgbImage) -> RgbImage {
     match foreground_box(&region) {
         Some((x, y, w, h)) => crop_imm(&region, x, y, w, h).to_image(),
         None => region,
     }
 }
 
-fn crop_fraction(frame: &RgbImage, [fx, fy, fw, fh]: [f32; 4]) -> RgbImage {
+/// `frame` cut to `roi` (x, y, width, height as fractions of the frame; out-of-range and
+/// non-finite values are clamped, and at least one pixel is kept).
+pub fn crop_fraction(frame: &RgbImage, [fx, fy, fw, fh]: [f32; 4]) -> RgbImage {
     let (w, h) = frame.dimensions();
     let clamp = |v: f32| {
         if v.is_finite() {
@@ -100,6 +100,10 @@ fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
 mod tests {
     use super::*;
     use image::Rgb;
+
+    fn garment_region(frame: &RgbImage, roi: [f32; 4]) -> RgbImage {
+        foreground_region(crop_fraction(frame, roi))
+    }
 
     #[test]
     fn cuts_the_wall_away() {

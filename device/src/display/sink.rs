@@ -1,7 +1,7 @@
 //! Where screens go: a PNG file (desktop, tests) or the Linux framebuffer (a mirror).
 
-use crate::display::{Framebuffer, RgbCanvas, Screen, draw};
-use crate::fsutil::write_atomic;
+use super::{Framebuffer, RgbCanvas, Screen, draw};
+use capsule_contract::fsutil::write_atomic;
 use embedded_graphics::pixelcolor::{Rgb888, RgbColor};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,7 @@ pub struct SinkError {
     pub message: String,
 }
 
-/// A display the frame loop draws on.
+/// A display screens are drawn on (the frame loop's, the CLI's `--screen` files).
 pub trait ScreenSink {
     fn show(&mut self, screen: &Screen<'_>) -> Result<(), SinkError>;
 }

@@ -3,9 +3,10 @@
 //! verified there (signature, hashes, golden outputs) and only then made active by replacing
 //! `active` atomically; the slot it replaced stays intact for [`Slots::rollback`].
 
-use super::manifest::{MANIFEST_FILE, Manifest, SIGNATURE_FILE};
-use super::verify::{BundleError, VerifiedBundle, verify_signed, verify_unsigned_parts};
-use crate::fsutil::{AtomicWriteError, write_atomic};
+use crate::bundle::verify::{BundleError, VerifiedBundle, verify_signed, verify_unsigned_parts};
+use crate::engine::golden::{GoldenError, check_bundle};
+use capsule_contract::bundle::{MANIFEST_FILE, Manifest, SIGNATURE_FILE};
+use capsule_contract::fsutil::{AtomicWriteError, write_atomic};
 use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ impl Slot {
 pub enum UpdateError {
     #[error(transparent)]
     Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Golden(#[from] GoldenError),
     #[error(
         "bundle version {new} is not newer than the active version {active}; \
          pass --allow-downgrade to install it anyway"
@@ -208,7 +211,7 @@ impl Slots {
                     problem: "changed while it was being copied".into(),
                 });
             }
-            copy.check_golden(options.threads)?;
+            check_bundle(&copy, options.threads)?;
             Ok(())
         });
         if let Err(e) = installed {

@@ -5,14 +5,17 @@
 //! manifest is untrusted input until its signature checks out, so parsing validates every
 //! field that later code would otherwise have to trust (paths, hashes, the type list).
 
-use crate::garment::GarmentType;
+use crate::garment::{GarmentType, STYLE_DIM};
 use crate::preprocess::PreprocessSpec;
+pub use crate::tensor::{Dim, TensorSpec};
+use crate::{embedder, stylist};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 /// The manifest layout this code reads and writes. Bump it on any incompatible change.
-pub const MANIFEST_FORMAT: u32 = 1;
+/// Format 2: the preprocessing spec includes the garment crop (`garment_crop`).
+pub const MANIFEST_FORMAT: u32 = 2;
 /// File name of the manifest inside a bundle directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the detached signature inside a bundle directory.
@@ -64,7 +67,8 @@ pub struct StylistSpec {
 /// Node features: the bundle's embedder output.
 pub const STYLIST_FEATURES_EMBEDDER: &str = "embedder";
 /// Node features: the bundle's embedder output, then the `style-v1` statistics.
-pub const STYLIST_FEATURES_EMBEDDER_STYLE: &str = "embedder+style-v1";
+pub const STYLIST_FEATURES_EMBEDDER_STYLE: &str =
+    concat!("embedder", "+", crate::garment::style::style_source!());
 
 impl StylistSpec {
     /// Whether node features continue with the style statistics after the embedding.
@@ -94,22 +98,41 @@ pub enum Precision {
     Int8,
 }
 
-/// A tensor dimension: fixed, or named and chosen at run time (batch, node count).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Dim {
-    Fixed(usize),
-    Symbol(String),
+impl Precision {
+    pub const ALL: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Int8];
+
+    /// `f32`, `f16`, `int8`: the manifest's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+            Precision::Int8 => "int8",
+        }
+    }
 }
 
-/// One named model input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TensorSpec {
-    pub name: String,
-    pub shape: Vec<Dim>,
-    /// Element type as ONNX names it (`float`, `int64`, ...).
-    pub dtype: String,
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Raised when a string names no precision.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown precision {given:?}; expected f32, f16 or int8")]
+pub struct UnknownPrecision {
+    pub given: String,
+}
+
+impl std::str::FromStr for Precision {
+    type Err = UnknownPrecision;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name() == s.trim())
+            .ok_or_else(|| UnknownPrecision { given: s.into() })
+    }
 }
 
 /// A golden input/output pair (`.npy` files) that a device must reproduce before it
@@ -160,11 +183,37 @@ pub enum ManifestError {
     Parse { path: String, message: String },
     #[error("manifest.json: `{field}` {problem}")]
     Invalid { field: String, problem: String },
+    #[error(
+        "manifest.json is format {found}; this capsule reads format {MANIFEST_FORMAT} only: \
+         {advice}"
+    )]
+    Format { found: u32, advice: &'static str },
+}
+
+/// Only the `format` field, read before the rest so an older or newer layout is named as
+/// such instead of failing on its first unknown field.
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: u32,
 }
 
 impl Manifest {
     /// Parses and validates manifest bytes exactly as they were signed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
+        if let Ok(FormatOnly { format }) = serde_json::from_slice::<FormatOnly>(bytes)
+            && format != MANIFEST_FORMAT
+        {
+            let advice = if format < MANIFEST_FORMAT {
+                "rebuild the bundle with this release's `capsule-host bundle` (older bundles \
+                 were made for a preprocessing without the garment crop)"
+            } else {
+                "update capsule on this board to a release that reads it"
+            };
+            return Err(ManifestError::Format {
+                found: format,
+                advice,
+            });
+        }
         let mut de = serde_json::Deserializer::from_slice(bytes);
         let manifest: Manifest =
             serde_path_to_error::deserialize(&mut de).map_err(|e| ManifestError::Parse {
@@ -207,13 +256,10 @@ impl Manifest {
         let invalid =
             |field: String, problem: String| Err(ManifestError::Invalid { field, problem });
         if self.format != MANIFEST_FORMAT {
-            return invalid(
-                "format".into(),
-                format!(
-                    "is {}, this device reads format {MANIFEST_FORMAT}",
-                    self.format
-                ),
-            );
+            return Err(ManifestError::Format {
+                found: self.format,
+                advice: "make it with this release's `capsule-host bundle`",
+            });
         }
         if self.garment_types != GarmentType::names() {
             return invalid(
@@ -247,6 +293,18 @@ impl Manifest {
                     at("golden.tolerance"),
                     "must be finite and not negative".into(),
                 );
+            }
+            if model.role == ModelRole::Embedder {
+                let want = vec![embedder::input_spec(self.preprocessing.size)];
+                if model.inputs != want {
+                    return invalid(
+                        at("inputs"),
+                        format!(
+                            "are {:?}; the preprocessing spec makes {want:?}",
+                            model.inputs
+                        ),
+                    );
+                }
             }
         }
         self.validate_stylist()?;
@@ -299,6 +357,43 @@ impl Manifest {
                         ),
                     );
                 }
+                let embedding = self
+                    .models
+                    .iter()
+                    .find(|m| m.role == ModelRole::Embedder)
+                    .map(|m| m.output_dim);
+                let style = if spec.reads_style() { STYLE_DIM } else { 0 };
+                if let Some(embedding) = embedding
+                    && spec.feature_dim != embedding + style
+                {
+                    return invalid(
+                        "stylist.feature_dim",
+                        format!(
+                            "is {}, but node features are the embedder's {embedding} numbers \
+                             plus {style} style statistics",
+                            spec.feature_dim
+                        ),
+                    );
+                }
+                for (role, want) in [
+                    (
+                        ModelRole::StylistEncoder,
+                        stylist::encoder_inputs(spec.feature_dim),
+                    ),
+                    (
+                        ModelRole::StylistDecoder,
+                        stylist::decoder_inputs(spec.hidden),
+                    ),
+                ] {
+                    for (i, m) in self.models.iter().enumerate() {
+                        if m.role == role && m.inputs != want {
+                            return invalid(
+                                &format!("models[{i}].inputs"),
+                                format!("are {:?}; the stylist contract says {want:?}", m.inputs),
+                            );
+                        }
+                    }
+                }
                 for (field, value, max) in [
                     ("stylist.layers", spec.layers, 16),
                     ("stylist.hidden", spec.hidden, 4096),
@@ -330,48 +425,42 @@ pub fn is_safe_relative_path(path: &str) -> bool {
             .all(|c| matches!(c, Component::Normal(_)))
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    pub(crate) fn sample() -> Manifest {
-        Manifest {
-            format: MANIFEST_FORMAT,
-            bundle_version: 3,
-            created_unix: 1_700_000_000,
-            garment_types: GarmentType::names(),
-            preprocessing: PreprocessSpec::default(),
-            models: vec![ModelEntry {
-                role: ModelRole::Embedder,
-                file: "embedder.f32.onnx".into(),
-                sha256: "a".repeat(64),
-                precision: Precision::F32,
-                inputs: vec![TensorSpec {
-                    name: "image".into(),
-                    shape: vec![
-                        Dim::Symbol("N".into()),
-                        Dim::Fixed(3),
-                        Dim::Fixed(64),
-                        Dim::Fixed(64),
-                    ],
-                    dtype: "float".into(),
-                }],
-                output_dim: 128,
-                golden: GoldenPair {
-                    inputs: vec!["golden/embedder.in.npy".into()],
-                    output: "golden/embedder.out.npy".into(),
-                    tolerance: 1e-4,
-                },
-                params: 123,
-            }],
-            training: TrainingInfo {
-                datasets: vec!["fashion-mnist".into()],
-                commands: vec![],
+/// A valid manifest of one f32 embedder, for tests here and in other crates (feature
+/// `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+pub fn sample() -> Manifest {
+    Manifest {
+        format: MANIFEST_FORMAT,
+        bundle_version: 3,
+        created_unix: 1_700_000_000,
+        garment_types: GarmentType::names(),
+        preprocessing: PreprocessSpec::default(),
+        models: vec![ModelEntry {
+            role: ModelRole::Embedder,
+            file: "embedder.f32.onnx".into(),
+            sha256: "a".repeat(64),
+            precision: Precision::F32,
+            inputs: vec![embedder::input_spec(PreprocessSpec::default().size)],
+            output_dim: 128,
+            golden: GoldenPair {
+                inputs: vec!["golden/embedder.in.npy".into()],
+                output: "golden/embedder.out.npy".into(),
+                tolerance: 1e-4,
             },
-            metrics: BTreeMap::from([("fmnist_recall_at_1".into(), 0.8)]),
-            stylist: None,
-        }
+            params: 123,
+        }],
+        training: TrainingInfo {
+            datasets: vec!["fashion-mnist".into()],
+            commands: vec![],
+        },
+        metrics: BTreeMap::from([("fmnist_recall_at_1".into(), 0.8)]),
+        stylist: None,
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn round_trips_through_its_signed_bytes() {
@@ -387,6 +476,41 @@ pub(crate) mod tests {
         );
         assert!(parsed.model(ModelRole::Embedder, Precision::Int8).is_none());
         assert_eq!(parsed.files().count(), 3);
+    }
+
+    #[test]
+    fn precisions_print_as_they_parse() {
+        for p in Precision::ALL {
+            assert_eq!(p.to_string().parse::<Precision>(), Ok(p));
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
+        }
+        assert!("f64".parse::<Precision>().is_err());
+    }
+
+    #[test]
+    fn another_format_is_named_with_what_to_do() {
+        let mut v: serde_json::Value = serde_json::from_slice(&sample().to_bytes()).unwrap();
+        v["format"] = 1.into();
+        v["preprocessing"]
+            .as_object_mut()
+            .unwrap()
+            .remove("garment_crop");
+        let err = Manifest::from_bytes(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("format 1") && text.contains("rebuild"),
+            "{text}"
+        );
+        v["format"] = 3.into();
+        let err = Manifest::from_bytes(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+        assert!(err.to_string().contains("update capsule"), "{err}");
+    }
+
+    #[test]
+    fn model_inputs_must_match_the_contract() {
+        let mut m = sample();
+        m.models[0].inputs = vec![embedder::input_spec(32)];
+        assert!(m.validate().unwrap_err().to_string().contains("inputs"));
     }
 
     #[test]

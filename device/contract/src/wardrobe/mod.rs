@@ -1,4 +1,9 @@
-//! Wardrobe records: garments the owner has and which ones are worn together.
+//! Wardrobe records: garments the owner has, which ones are worn together, and the stored
+//! thumbnail format their style statistics are recomputed from.
+
+pub mod thumbnail;
+
+pub use thumbnail::{THUMBNAIL_SIDE, decode_thumbnail, thumbnail_png};
 
 use crate::garment::GarmentType;
 use serde::{Deserialize, Serialize};
@@ -12,6 +17,45 @@ pub struct GarmentId(pub u64);
 impl fmt::Display for GarmentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "g{}", self.0)
+    }
+}
+
+/// Raised when a string names no garment status.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown garment status {given:?}; expected available, in-laundry or stored")]
+pub struct UnknownGarmentStatus {
+    pub given: String,
+}
+
+impl std::str::FromStr for GarmentStatus {
+    type Err = UnknownGarmentStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GarmentStatus::ALL
+            .into_iter()
+            .find(|g| g.name() == s.trim())
+            .ok_or_else(|| UnknownGarmentStatus { given: s.into() })
+    }
+}
+
+/// Raised when a string is not a garment id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{given:?} is not a garment id (like g12)")]
+pub struct BadGarmentId {
+    pub given: String,
+}
+
+/// Reads `g12` (as printed) or `12`.
+impl std::str::FromStr for GarmentId {
+    type Err = BadGarmentId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        t.strip_prefix('g')
+            .unwrap_or(t)
+            .parse()
+            .map(GarmentId)
+            .map_err(|_| BadGarmentId { given: s.into() })
     }
 }
 
@@ -29,6 +73,21 @@ pub enum GarmentStatus {
 }
 
 impl GarmentStatus {
+    pub const ALL: [GarmentStatus; 3] = [
+        GarmentStatus::Available,
+        GarmentStatus::InLaundry,
+        GarmentStatus::Stored,
+    ];
+
+    /// `available`, `in-laundry`, `stored`: the records' spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            GarmentStatus::Available => "available",
+            GarmentStatus::InLaundry => "in-laundry",
+            GarmentStatus::Stored => "stored",
+        }
+    }
+
     /// Only available garments appear in suggestions.
     pub fn is_suggestible(self) -> bool {
         self == GarmentStatus::Available

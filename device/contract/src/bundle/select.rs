@@ -36,7 +36,7 @@ pub fn select_model(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bundle::manifest::tests::sample;
+    use crate::bundle::manifest::sample;
 
     #[test]
     fn picks_the_boards_precision_else_f32_with_a_note() {

@@ -1,0 +1,417 @@
+//! The mirror service: one wardrobe with its models, doing what the owner asks of the
+//! mirror — recognise the garment in a picture, suggest outfits around it, take feedback,
+//! adopt a new garment. The frame loop, `capsule suggest`, `capsule demo` and the tests all
+//! go through it, so there is one way each of these is done.
+//!
+//! The store is read once when the service opens and written (opened, written, closed) for
+//! each change, so other `capsule` commands can use the wardrobe while it runs; changes made
+//! through the service reach its suggester at once, refreshing only the node embeddings
+//! they can reach.
+
+use super::enrol::{EnrolError, SeenGarment};
+use super::models::{Models, ModelsError};
+use super::reports::{AnchorReport, FeedbackReport, SuggestReport};
+use crate::display::{ShownGarment, ShownOutfit};
+use crate::engine::{Embedder, EngineError};
+use crate::garment::GarmentType;
+use crate::identify::{EmbeddingIndex, Identification};
+use crate::preprocess::GarmentView;
+use crate::stylist::{Anchor, Refresh, StylistError, Suggester};
+use crate::suggest::{Verdict, colour_scheme, dominant_hue, feedback_edges};
+use crate::wardrobe::{
+    Garment, GarmentId, GarmentStatus, StoreError, WardrobeStore, decode_thumbnail,
+    fill_missing_styles,
+};
+use image::RgbImage;
+use std::path::{Path, PathBuf};
+
+/// The service could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    #[error(transparent)]
+    Models(#[from] ModelsError),
+    #[error("loading the embedder")]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stylist")]
+    Stylist(#[from] StylistError),
+    #[error(transparent)]
+    Enrol(#[from] EnrolError),
+    #[error(
+        "bundle {0} has no stylist models, which outfit suggestions need: make one with \
+         `capsule-host bundle --stylist-run RUN`"
+    )]
+    NoStylist(PathBuf),
+    #[error("the wardrobe is empty: say what the garment is (e.g. --type top)")]
+    NoType,
+    #[error("no garment {0} in the wardrobe (see `capsule wardrobe list`)")]
+    UnknownGarment(GarmentId),
+}
+
+/// Whether the service suggests outfits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outfits {
+    /// Suggest outfits; opening fails when the bundle has no stylist.
+    Required,
+    /// Suggest outfits when the bundle has a stylist; recognise only otherwise.
+    IfAvailable,
+    /// Recognise only.
+    Off,
+}
+
+/// A garment seen in a picture and what the wardrobe makes of it.
+#[derive(Debug, Clone)]
+pub struct Recognition {
+    pub view: GarmentView,
+    /// The embedder's unit-length embedding of `view`.
+    pub embedding: Vec<f32>,
+    pub identification: Identification,
+}
+
+impl Recognition {
+    /// The garment as the wardrobe would store it (thumbnail and style statistics are
+    /// computed here, only when a new garment needs them).
+    pub fn seen(&self) -> Result<SeenGarment, EnrolError> {
+        SeenGarment::from_view(self.embedding.clone(), &self.view)
+    }
+}
+
+/// The garment outfits are built around: a wardrobe garment, or one not in it yet.
+#[derive(Debug, Clone)]
+pub struct AnchorGarment {
+    pub garment: Garment,
+    pub new: bool,
+    /// Similarity to the closest wardrobe garment, when recognised from a picture.
+    pub similarity: Option<f32>,
+}
+
+impl AnchorGarment {
+    fn anchor(&self) -> Anchor<'_> {
+        if self.new {
+            Anchor::New(&self.garment)
+        } else {
+            Anchor::Known(&self.garment)
+        }
+    }
+
+    pub fn report(&self) -> AnchorReport {
+        AnchorReport {
+            id: (!self.new).then_some(self.garment.id),
+            name: self.garment.name.clone(),
+            garment_type: self.garment.garment_type,
+            new: self.new,
+            similarity: self.similarity,
+        }
+    }
+}
+
+/// The mirror service over one wardrobe.
+pub struct Mirror {
+    models: Models,
+    embedder: Embedder,
+    /// With a stylist, the suggester holds the garments; without, they are kept here.
+    suggester: Option<Suggester>,
+    garments: Vec<Garment>,
+    index: EmbeddingIndex,
+    /// Garments whose embedding is from another model (not matched).
+    skipped: usize,
+    threshold: f32,
+    data_dir: PathBuf,
+}
+
+impl Mirror {
+    /// Opens the wardrobe in `data_dir` (read once, then closed) with `models`.
+    pub fn open(data_dir: &Path, models: Models, outfits: Outfits) -> Result<Self, MirrorError> {
+        let embedder = models.embedder()?;
+        let stylist = match outfits {
+            Outfits::Off => None,
+            Outfits::Required | Outfits::IfAvailable => models.stylist()?,
+        };
+        if outfits == Outfits::Required && stylist.is_none() {
+            let dir = models
+                .bundle
+                .as_ref()
+                .map_or_else(|| models.embedder_file.clone(), |b| b.dir.clone());
+            return Err(MirrorError::NoStylist(dir));
+        }
+        let (mut garments, edges) = {
+            let store = WardrobeStore::open(data_dir)?;
+            let mut garments = store.garments()?;
+            if stylist.is_some() {
+                fill_missing_styles(&store, &mut garments)?;
+            }
+            (garments, store.edges()?)
+        };
+        let suggester = match stylist {
+            Some(stylist) => Some(Suggester::new(
+                stylist,
+                std::mem::take(&mut garments),
+                edges,
+            )?),
+            None => None,
+        };
+        let threshold = models.threshold;
+        let mut mirror = Self {
+            models,
+            embedder,
+            suggester,
+            garments,
+            index: EmbeddingIndex::default(),
+            skipped: 0,
+            threshold,
+            data_dir: data_dir.to_path_buf(),
+        };
+        mirror.reindex();
+        Ok(mirror)
+    }
+
+    fn reindex(&mut self) {
+        let (index, skipped) = EmbeddingIndex::build(self.garments());
+        self.index = index;
+        self.skipped = skipped;
+    }
+
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// Similarity under which a garment counts as new.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Overrides the bundle's threshold (`capsule identify --threshold`).
+    pub fn set_threshold(&mut self, threshold: f32) {
+        self.threshold = threshold;
+    }
+
+    /// Whether outfits are suggested.
+    pub fn suggests(&self) -> bool {
+        self.suggester.is_some()
+    }
+
+    pub fn garments(&self) -> &[Garment] {
+        match &self.suggester {
+            Some(s) => s.garments(),
+            None => &self.garments,
+        }
+    }
+
+    pub fn garment(&self, id: GarmentId) -> Option<&Garment> {
+        self.garments().iter().find(|g| g.id == id)
+    }
+
+    /// Garments whose embedding is from another model, so never matched.
+    pub fn unmatched(&self) -> usize {
+        self.skipped
+    }
+
+    /// The garment in `picture` inside `roi`, matched against the wardrobe: up to `top`
+    /// closest garments, or "new" when none is similar enough.
+    pub fn recognise(
+        &mut self,
+        picture: &RgbImage,
+        roi: [f32; 4],
+        top: usize,
+    ) -> Result<Recognition, MirrorError> {
+        let view = self.embedder.view(picture, roi);
+        let embedding = self.embedder.embed(&view)?;
+        let identification = self.index.identify(&embedding, top, self.threshold);
+        Ok(Recognition {
+            view,
+            embedding,
+            identification,
+        })
+    }
+
+    /// What to dress around a recognised garment: the matched wardrobe garment, or the seen
+    /// garment as a new one of `garment_type` (default: its closest match's type).
+    pub fn anchor_for(
+        &self,
+        recognition: &Recognition,
+        garment_type: Option<GarmentType>,
+    ) -> Result<AnchorGarment, MirrorError> {
+        let found = &recognition.identification;
+        let best = found.top.first();
+        if let (false, Some(best)) = (found.new, best)
+            && let Some(garment) = self.garment(best.id)
+        {
+            return Ok(AnchorGarment {
+                garment: garment.clone(),
+                new: false,
+                similarity: Some(best.similarity),
+            });
+        }
+        let garment_type = garment_type
+            .or(best.map(|b| b.garment_type))
+            .ok_or(MirrorError::NoType)?;
+        Ok(AnchorGarment {
+            garment: recognition.seen()?.unsaved(garment_type),
+            new: true,
+            similarity: best.map(|b| b.similarity),
+        })
+    }
+
+    /// A wardrobe garment as the anchor.
+    pub fn anchor_garment(&self, id: GarmentId) -> Result<AnchorGarment, MirrorError> {
+        let garment = self.garment(id).ok_or(MirrorError::UnknownGarment(id))?;
+        Ok(AnchorGarment {
+            garment: garment.clone(),
+            new: false,
+            similarity: None,
+        })
+    }
+
+    /// Up to `k` outfits around `anchor`, best first, with names, pictures and why; every
+    /// picture shown is read in one opening of the store. Empty without a stylist.
+    pub fn outfits(
+        &self,
+        anchor: &AnchorGarment,
+        k: usize,
+    ) -> Result<Vec<ShownOutfit>, MirrorError> {
+        let Some(suggester) = &self.suggester else {
+            return Ok(Vec::new());
+        };
+        let outfits = suggester.suggest(&anchor.anchor(), k)?;
+        let anchor_id = anchor.garment.id;
+        let lookup = |id: GarmentId| {
+            if id == anchor_id {
+                Some(&anchor.garment)
+            } else {
+                suggester.garment(id)
+            }
+        };
+        let members: Vec<Vec<&Garment>> = outfits
+            .iter()
+            .map(|o| o.garments.iter().filter_map(|&id| lookup(id)).collect())
+            .collect();
+        let mut pictures = self.pictures(&members.concat()).into_iter();
+        Ok(outfits
+            .iter()
+            .zip(&members)
+            .map(|(outfit, members)| {
+                let own: Vec<RgbImage> = pictures.by_ref().take(members.len()).collect();
+                let hues: Vec<Option<f32>> = own.iter().map(dominant_hue).collect();
+                ShownOutfit {
+                    key: outfit.key(),
+                    score: outfit.score,
+                    why: colour_scheme(&hues).to_string(),
+                    garments: members
+                        .iter()
+                        .map(|g| ShownGarment {
+                            id: g.id,
+                            name: g.name.clone(),
+                            garment_type: g.garment_type,
+                        })
+                        .collect(),
+                    pictures: members
+                        .iter()
+                        .zip(own)
+                        .filter(|(g, _)| g.id != anchor_id)
+                        .map(|(_, picture)| picture)
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// The anchor and its outfits, as `capsule suggest` reports them.
+    pub fn suggest(&self, anchor: &AnchorGarment, k: usize) -> Result<SuggestReport, MirrorError> {
+        Ok(SuggestReport {
+            anchor: anchor.report(),
+            outfits: self.outfits(anchor, k)?,
+        })
+    }
+
+    /// The garments' pictures: their own thumbnails, else the stored ones, read in one
+    /// opening of the store (a grey square for any it cannot read, e.g. while another
+    /// process holds the store).
+    pub fn pictures(&self, garments: &[&Garment]) -> Vec<RgbImage> {
+        let store = WardrobeStore::open(&self.data_dir).ok();
+        garments
+            .iter()
+            .map(|g| {
+                if !g.thumbnail_png.is_empty() {
+                    return decode_thumbnail(&g.thumbnail_png);
+                }
+                let stored = store
+                    .as_ref()
+                    .and_then(|s| s.thumbnail(g.id).ok().flatten());
+                decode_thumbnail(stored.as_deref().unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Records the owner's verdict on an outfit, in the store and in the suggester: the
+    /// next suggestion already follows it.
+    pub fn feedback(
+        &mut self,
+        outfit: &[GarmentId],
+        verdict: Verdict,
+        now: u64,
+    ) -> Result<FeedbackReport, MirrorError> {
+        let report = record_feedback(&self.data_dir, outfit, verdict, now)?;
+        if let Some(suggester) = &mut self.suggester {
+            suggester.add_edges(&feedback_edges(outfit, verdict, now))?;
+        }
+        Ok(report)
+    }
+
+    /// Stores a seen garment as a new wardrobe garment; it is recognised and suggested from
+    /// the next picture on.
+    pub fn adopt(
+        &mut self,
+        seen: &SeenGarment,
+        garment_type: GarmentType,
+        name: &str,
+        now: u64,
+    ) -> Result<(GarmentId, Option<Refresh>), MirrorError> {
+        let new = seen.to_new_garment(garment_type, name, now);
+        let id = WardrobeStore::open(&self.data_dir)?.add_garment(&new)?;
+        let garment = Garment {
+            id,
+            garment_type,
+            name: name.to_string(),
+            // The store holds the thumbnail; the service keeps garments without theirs.
+            thumbnail_png: Vec::new(),
+            embedding: new.embedding,
+            style: new.style,
+            added_unix: now,
+            last_worn_unix: None,
+            status: GarmentStatus::Available,
+        };
+        let refresh = match &mut self.suggester {
+            Some(s) => Some(s.add_garment(garment)?),
+            None => {
+                self.garments.push(garment);
+                None
+            }
+        };
+        self.reindex();
+        Ok((id, refresh))
+    }
+}
+
+/// Writes the owner's verdict on `outfit` into the wardrobe at `data_dir`: one edge per
+/// garment pair, and for "wore it" the garments' last-worn date.
+pub fn record_feedback(
+    data_dir: &Path,
+    outfit: &[GarmentId],
+    verdict: Verdict,
+    now: u64,
+) -> Result<FeedbackReport, StoreError> {
+    let store = WardrobeStore::open(data_dir)?;
+    let edges = feedback_edges(outfit, verdict, now);
+    store.put_edges(&edges)?;
+    if verdict == Verdict::Wore {
+        for &g in outfit {
+            store.mark_worn(g, now)?;
+        }
+    }
+    Ok(FeedbackReport {
+        verdict,
+        outfit: outfit.to_vec(),
+        pairs: edges.len(),
+    })
+}

@@ -1,0 +1,23 @@
+//! The application layer on the board: what the owner can do with the mirror, independent
+//! of how they ask (the command line, the frame loop, tests).
+//!
+//! - [`models`]: which bundle, embedder file, precision, preprocessing and threshold a
+//!   command runs, chosen once ([`Models::open`]);
+//! - [`enrol`]: picture → garment, the one path to a wardrobe garment's embedding,
+//!   thumbnail and style statistics;
+//! - [`import`]: garments in bulk (Polyvore-format sets, folders of pictures);
+//! - [`mirror`]: the mirror service — recognise, suggest, feedback, adopt;
+//! - [`reports`]: what commands report, for `report::print`.
+
+pub mod enrol;
+pub mod import;
+pub mod mirror;
+pub mod models;
+pub mod reports;
+
+pub use enrol::{EnrolError, SeenGarment};
+pub use import::{
+    AddedGarment, ImportError, ImportSummary, import_folder, import_polyvore, is_polyvore_set,
+};
+pub use mirror::{AnchorGarment, Mirror, MirrorError, Outfits, Recognition, record_feedback};
+pub use models::{ModelSource, Models, ModelsError};
