@@ -1,6 +1,9 @@
 //! Putting a signed bundle where a board can install it: into a directory (a mounted SD
-//! card, a shared folder) atomically, or onto a board over the system's `scp`, followed by
-//! `ssh … capsule update apply` there (the board verifies and installs it itself).
+//! card, a shared folder) atomically, onto a board over the system's `scp`, followed by
+//! `ssh … capsule update apply` there, or into a Mender artifact for a fleet ([`mender`]).
+//! In every case the board verifies and installs the bundle itself.
+
+pub mod mender;
 
 use capsule_device::bundle::{MANIFEST_FILE, SIGNATURE_FILE, verify::verify_unsigned_parts};
 use std::path::{Path, PathBuf};
