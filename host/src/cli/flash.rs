@@ -29,13 +29,23 @@ pub struct FlashArgs {
     pub mender_artifact: Option<PathBuf>,
     /// Mender device type the artifact is for, as in the board's
     /// /var/lib/mender/device_type (repeatable).
-    #[arg(long = "device-type", value_name = "T", requires = "mender_artifact")]
+    #[arg(
+        long = "device-type",
+        value_name = "T",
+        requires = "mender_artifact",
+        conflicts_with = "to"
+    )]
     pub device_types: Vec<String>,
     /// Mender artifact name (default: capsule-bundle-vVERSION).
-    #[arg(long, requires = "mender_artifact")]
+    #[arg(long, requires = "mender_artifact", conflicts_with = "to")]
     pub artifact_name: Option<String>,
     /// The `mender-artifact` program.
-    #[arg(long, default_value = "mender-artifact", requires = "mender_artifact")]
+    #[arg(
+        long,
+        default_value = "mender-artifact",
+        requires = "mender_artifact",
+        conflicts_with = "to"
+    )]
     pub mender_artifact_tool: String,
     /// The capsule command on the board, with any options it needs there.
     #[arg(long, default_value = "capsule")]
@@ -87,4 +97,49 @@ pub fn run(args: FlashArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    fn parse(args: &[&str]) -> Result<super::FlashArgs, clap::Error> {
+        let argv = ["capsule-host", "flash", "--bundle", "b"]
+            .iter()
+            .chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Flash(args) => Ok(args),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_bundle_goes_either_to_a_target_or_into_a_mender_artifact() {
+        Cli::command().debug_assert();
+        let args = parse(&[
+            "--mender-artifact",
+            "o.mender",
+            "--device-type",
+            "capsule-rpi4",
+            "--device-type",
+            "capsule-rpi5",
+        ])
+        .unwrap();
+        assert_eq!(args.device_types, ["capsule-rpi4", "capsule-rpi5"]);
+        assert_eq!(args.to, None);
+        assert_eq!(
+            parse(&["--to", "/media/sd"]).unwrap().to.as_deref(),
+            Some("/media/sd")
+        );
+        for wrong in [
+            &[][..],
+            &["--mender-artifact", "o.mender"],
+            &["--to", "d", "--device-type", "t"],
+            &["--to", "d", "--artifact-name", "n"],
+            &["--to", "d", "--mender-artifact", "o", "--device-type", "t"],
+        ] {
+            assert!(parse(wrong).is_err(), "{wrong:?} was accepted");
+        }
+    }
 }
