@@ -1,6 +1,9 @@
 //! Putting a signed bundle where a board can install it: into a directory (a mounted SD
-//! card, a shared folder) atomically, or onto a board over the system's `scp`, followed by
-//! `ssh … capsule update apply` there (the board verifies and installs it itself).
+//! card, a shared folder) atomically, onto a board over the system's `scp`, followed by
+//! `ssh … capsule update apply` there, or into a Mender artifact for a fleet ([`mender`]).
+//! In every case the board verifies and installs the bundle itself.
+
+pub mod mender;
 
 use capsule_device::bundle::{MANIFEST_FILE, SIGNATURE_FILE, verify::verify_unsigned_parts};
 use std::path::{Path, PathBuf};
@@ -113,18 +116,56 @@ pub fn flash_to_dir(bundle: &Path, dir: &Path) -> Result<PathBuf, FlashError> {
 /// Copies regular files and folders (links are refused), fsyncing each.
 pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<(), FlashError> {
     std::fs::create_dir_all(to).map_err(io(to, "create folder"))?;
-    for entry in std::fs::read_dir(from).map_err(io(from, "list"))? {
-        let entry = entry.map_err(io(from, "list"))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(io(&path, "stat"))?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            copy_tree(&path, &target)?;
-        } else if kind.is_file() {
-            std::fs::copy(&path, &target).map_err(io(&path, "copy"))?;
+    let mut dirs = vec![to.to_path_buf()];
+    walk_tree(from, &mut |path, relative, is_dir| {
+        let target = to.join(relative);
+        if is_dir {
+            std::fs::create_dir_all(&target).map_err(io(&target, "create folder"))?;
+            dirs.push(target);
+        } else {
+            std::fs::copy(path, &target).map_err(io(path, "copy"))?;
             std::fs::File::open(&target)
                 .and_then(|f| f.sync_all())
                 .map_err(io(&target, "fsync"))?;
+        }
+        Ok(())
+    })?;
+    // Innermost folders first: each fsync makes the names written into that folder durable.
+    for dir in dirs.iter().rev() {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Calls `visit(path, path relative to root, is_folder)` for every folder and regular file
+/// under `root`, by name, each folder before what it holds. Anything else (a link, a device)
+/// is refused, so nothing outside the tree is ever copied or packed.
+pub(crate) fn walk_tree(
+    root: &Path,
+    visit: &mut dyn FnMut(&Path, &Path, bool) -> Result<(), FlashError>,
+) -> Result<(), FlashError> {
+    walk_below(root, Path::new(""), visit)
+}
+
+fn walk_below(
+    root: &Path,
+    relative: &Path,
+    visit: &mut dyn FnMut(&Path, &Path, bool) -> Result<(), FlashError>,
+) -> Result<(), FlashError> {
+    let dir = root.join(relative);
+    let mut entries = std::fs::read_dir(&dir)
+        .and_then(|entries| entries.collect::<Result<Vec<_>, _>>())
+        .map_err(io(&dir, "list"))?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io(&path, "stat"))?;
+        let relative = relative.join(entry.file_name());
+        if kind.is_dir() {
+            visit(&path, &relative, true)?;
+            walk_below(root, &relative, visit)?;
+        } else if kind.is_file() {
+            visit(&path, &relative, false)?;
         } else {
             return Err(FlashError::Refused {
                 path,
@@ -132,7 +173,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> Result<(), FlashError> {
             });
         }
     }
-    sync_dir(to)
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), FlashError> {

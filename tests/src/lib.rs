@@ -267,3 +267,36 @@ pub fn synth_and_train_embedder(
     host(&args);
     (data, run)
 }
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Re-signs the bundle `dir`'s manifest with the secret key file `key` after `change` edits
+/// it (a new version of a bundle, or one that is signed but bad).
+pub fn resign(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    change: impl FnOnce(&mut serde_json::Value),
+) {
+    use capsule_device::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).unwrap()).unwrap();
+    change(&mut v);
+    let mut bytes = serde_json::to_vec_pretty(&v).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(dir.join(MANIFEST_FILE), &bytes).unwrap();
+    let secret = capsule_host::bundle::read_key(key).unwrap();
+    let sig = capsule_device::bundle::signature::sign_manifest(&bytes, &secret);
+    std::fs::write(dir.join(SIGNATURE_FILE), sig).unwrap();
+}

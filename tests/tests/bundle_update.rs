@@ -6,8 +6,8 @@
 
 use capsule_device::bundle::{MANIFEST_FILE, Manifest, NpyArray, SIGNATURE_FILE};
 use capsule_device::update::slots::{Slot, Slots};
-use capsule_e2e::host;
-use capsule_host::bundle::{EMBEDDER_FILE, EMBEDDER_GOLDEN_OUT, read_key};
+use capsule_e2e::{copy_dir, host, resign};
+use capsule_host::bundle::{EMBEDDER_FILE, EMBEDDER_GOLDEN_OUT};
 use std::path::{Path, PathBuf};
 
 fn capsule(data: &Path, args: &[&str]) -> Result<(), String> {
@@ -22,31 +22,6 @@ fn capsule(data: &Path, args: &[&str]) -> Result<(), String> {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
-/// Re-signs `dir`'s manifest after `change` edits it (a bundle that is signed but bad).
-fn resign(dir: &Path, key: &Path, change: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(MANIFEST_FILE)).unwrap()).unwrap();
-    change(&mut v);
-    let mut bytes = serde_json::to_vec_pretty(&v).unwrap();
-    bytes.push(b'\n');
-    std::fs::write(dir.join(MANIFEST_FILE), &bytes).unwrap();
-    let sig = capsule_device::bundle::signature::sign_manifest(&bytes, &read_key(key).unwrap());
-    std::fs::write(dir.join(SIGNATURE_FILE), sig).unwrap();
 }
 
 struct Fixture {
