@@ -10,19 +10,8 @@ use capsule_device::bundle::signature::sign_manifest;
 use capsule_device::bundle::{MANIFEST_FILE, SIGNATURE_FILE};
 use capsule_device::camera::decode::encode_yuyv;
 use capsule_device::fuzz_targets::{encode_bundle_input, fuzz_signing_key};
-use std::path::{Path, PathBuf};
-
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
+use common::{files_in, fuzz_dir};
+use std::path::Path;
 
 /// Writes the seed inputs: real bundles, frames, models, Polyvore sets and board profiles,
 /// in each target's input layout.

@@ -9,19 +9,7 @@ mod common;
 
 use capsule_device::fuzz_targets::{TARGETS, decode_bundle_input, fuzz_signing_key};
 use capsule_device::update::slots::{ApplyOptions, Slots};
-use std::path::{Path, PathBuf};
-
-fn fuzz_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
-}
-
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
+use common::{files_in, fuzz_dir};
 
 #[test]
 fn every_target_replays_its_corpus_seeds_and_regressions() {

@@ -177,9 +177,13 @@ fn bench_times_embedding_and_search() {
     let model = dir.path().join("embedder.onnx");
     capsule_e2e::write_tiny_embedder(&model);
     let data = dir.path().join("data");
-    capsule(
-        &data,
-        &[
+    let mut args = vec![
+        "capsule".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    args.extend(
+        [
             "bench",
             "--embedder",
             &model.display().to_string(),
@@ -188,7 +192,25 @@ fn bench_times_embedding_and_search() {
             "--wardrobes",
             "10,100",
             "--json",
-        ],
+        ]
+        .map(String::from),
     );
-    capsule(&data, &["bench", "--wardrobes", "5"]);
+    let said = capsule_device::cli::run_captured(args).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    // A positive median and p90 ≥ median for the frame timing and each wardrobe size.
+    let well_formed = |t: &serde_json::Value| {
+        let (median, p90) = (
+            t["median_ms"].as_f64().unwrap(),
+            t["p90_ms"].as_f64().unwrap(),
+        );
+        median > 0.0 && p90 >= median
+    };
+    assert!(well_formed(&report["embed"]), "{report}");
+    let identify = report["identify"].as_array().unwrap();
+    let sizes: Vec<u64> = identify.iter().map(|e| e[0].as_u64().unwrap()).collect();
+    assert_eq!(sizes, [10, 100]);
+    assert!(identify.iter().all(|e| well_formed(&e[1])), "{report}");
+    // Without a bundle there is no stylist or per-precision table to time.
+    assert!(report["embedders"].as_array().unwrap().is_empty());
+    assert!(report["stylist"].as_array().unwrap().is_empty());
 }

@@ -72,14 +72,79 @@ pub struct Profile {
     pub ops: Vec<(String, f64)>,
 }
 
+/// What `capsule bench` measured.
 #[derive(Debug, Serialize)]
 struct Report {
     threads: usize,
+    /// Width of the generated embeddings the search was timed on.
+    identify_dim: usize,
     embed: Option<Timing>,
     embedders: Vec<EmbedderTiming>,
     profiles: Vec<Profile>,
     identify: Vec<(usize, Timing)>,
     stylist: Vec<StylistTiming>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (threads, dim) = (self.threads, self.identify_dim);
+        if let Some(t) = &self.embed {
+            writeln!(
+                f,
+                "embed (640x480 frame, {threads} threads): median {:.2} ms, p90 {:.2} ms",
+                t.median_ms, t.p90_ms
+            )?;
+        }
+        for e in &self.embedders {
+            writeln!(
+                f,
+                "{} ({:?}, {} threads): model median {:.2} ms (p90 {:.2}); whole frame median {:.2} ms",
+                e.file,
+                e.precision,
+                e.threads,
+                e.model.median_ms,
+                e.model.p90_ms,
+                e.frame.median_ms
+            )?;
+        }
+        for p in &self.profiles {
+            let total: f64 = p.ops.iter().map(|(_, ms)| ms).sum();
+            writeln!(
+                f,
+                "{} at 1 thread, {total:.3} ms per run by operator:",
+                p.file
+            )?;
+            for (op, ms) in &p.ops {
+                writeln!(
+                    f,
+                    "  {op:<28} {ms:>8.3} ms {:>5.1}%",
+                    100.0 * ms / total.max(1e-9)
+                )?;
+            }
+        }
+        for (size, t) in &self.identify {
+            writeln!(
+                f,
+                "identify among {size:>7} garments ({dim}-d): median {:.3} ms, p90 {:.3} ms",
+                t.median_ms, t.p90_ms
+            )?;
+        }
+        for s in &self.stylist {
+            writeln!(
+                f,
+                "stylist, {:>7} garments ({threads} threads): encode wardrobe {:.1} ms; suggest \
+                 3 outfits median {:.2} ms (p90 {:.2}); frame -> outfits median {:.2} ms; \
+                 resident memory {} MiB",
+                s.garments,
+                s.encode.median_ms,
+                s.suggest.median_ms,
+                s.suggest.p90_ms,
+                s.frame_to_outfits.median_ms,
+                s.rss_kib / 1024
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The stylist of a bundle on one generated wardrobe.
@@ -307,63 +372,14 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     };
     let report = Report {
         threads,
+        identify_dim: dim,
         embed,
         embedders,
         profiles,
         identify,
         stylist,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        if let Some(t) = &report.embed {
-            println!(
-                "embed (640x480 frame, {threads} threads): median {:.2} ms, p90 {:.2} ms",
-                t.median_ms, t.p90_ms
-            );
-        }
-        for e in &report.embedders {
-            println!(
-                "{} ({:?}, {} threads): model median {:.2} ms (p90 {:.2}); whole frame median {:.2} ms",
-                e.file,
-                e.precision,
-                e.threads,
-                e.model.median_ms,
-                e.model.p90_ms,
-                e.frame.median_ms
-            );
-        }
-        for p in &report.profiles {
-            let total: f64 = p.ops.iter().map(|(_, ms)| ms).sum();
-            println!("{} at 1 thread, {total:.3} ms per run by operator:", p.file);
-            for (op, ms) in &p.ops {
-                println!(
-                    "  {op:<28} {ms:>8.3} ms {:>5.1}%",
-                    100.0 * ms / total.max(1e-9)
-                );
-            }
-        }
-        for (size, t) in &report.identify {
-            println!(
-                "identify among {size:>7} garments ({dim}-d): median {:.3} ms, p90 {:.3} ms",
-                t.median_ms, t.p90_ms
-            );
-        }
-        for s in &report.stylist {
-            println!(
-                "stylist, {:>7} garments ({threads} threads): encode wardrobe {:.1} ms; suggest \
-                 3 outfits median {:.2} ms (p90 {:.2}); frame -> outfits median {:.2} ms; \
-                 resident memory {} MiB",
-                s.garments,
-                s.encode.median_ms,
-                s.suggest.median_ms,
-                s.suggest.p90_ms,
-                s.frame_to_outfits.median_ms,
-                s.rss_kib / 1024
-            );
-        }
-    }
-    Ok(())
+    session.print(&report, args.json)
 }
 
 #[cfg(test)]

@@ -121,3 +121,17 @@ pub fn write_picture(path: &Path, seed: u32) {
     .save(path)
     .unwrap();
 }
+
+/// The fuzz targets' folder (`fuzz/`: seeds, corpus, regressions per target).
+pub fn fuzz_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+/// The files in `dir`, in name order (none when it is missing).
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
