@@ -10,6 +10,7 @@ pub mod data;
 pub mod embedder;
 pub mod eval;
 pub mod flash;
+pub mod golden;
 pub mod onnx;
 pub mod quantize;
 pub mod stylist;
