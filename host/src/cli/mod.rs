@@ -1,6 +1,7 @@
 //! The `capsule-host` command line. Each subcommand family has its own module; this one
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
+mod args;
 mod bundle;
 mod data;
 mod embedder;

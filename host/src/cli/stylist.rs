@@ -1,7 +1,8 @@
 //! `capsule-host stylist features`, `capsule-host train stylist` and
 //! `capsule-host eval stylist`.
 
-use super::eval::{OutfitDataArgs, SplitArg, VariantArg};
+use super::args::OutfitDataArgs;
+use crate::data::polyvore::{PolyvoreDataset, Variant};
 use crate::embedder::TrainedEmbedder;
 use crate::stylist::features::{self, FeatureFile, input_dim};
 use crate::stylist::{
@@ -117,13 +118,7 @@ pub fn run(command: StylistCommand) -> Result<()> {
             embedder,
             style,
         } => {
-            let data = OutfitDataArgs {
-                data,
-                variant: VariantArg::Nondisjoint,
-                split: SplitArg::Test,
-                json: false,
-            }
-            .load()?;
+            let data = PolyvoreDataset::load_dir(&data, Variant::Nondisjoint)?;
             let started = Instant::now();
             let file = match &embedder {
                 Some(run) => {
