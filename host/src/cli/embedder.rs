@@ -74,7 +74,7 @@ pub struct TrainEmbedderArgs {
     #[arg(long, default_value_t = 0.3)]
     pub margin: f32,
     /// Temperature of `--loss soft-msml` (smaller: closer to plain MSML).
-    #[arg(long, default_value_t = crate::embedder::training::default_temperature())]
+    #[arg(long, default_value_t = crate::embedder::config::default_temperature())]
     pub temperature: f32,
     /// Train on unaltered pictures (no camera-like augmentation).
     #[arg(long)]

@@ -16,6 +16,10 @@ mod train;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+/// `train embedder` arguments for the shortest epochs that still take real steps: two batches
+/// of 4 identities × 2 pictures. For smoke runs (`pipeline --preset tiny`) and tests.
+pub const SHORT_EMBEDDER_EPOCHS: [&str; 4] = ["--pk", "4,2", "--steps-per-epoch", "2"];
+
 /// capsule-host — make the data, train and check the models, and ship them to a board.
 #[derive(Parser, Debug)]
 #[command(name = "capsule-host", version, about, long_about = None)]

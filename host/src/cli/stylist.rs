@@ -8,7 +8,7 @@ use crate::stylist::features::{self, FeatureFile, input_dim};
 use crate::stylist::{
     self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, TrainConfig, TrainedStylist,
 };
-use crate::training::Backend;
+use crate::training::{Backend, RunDir};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -180,7 +180,8 @@ pub fn train(args: TrainStylistArgs) -> Result<()> {
 pub fn eval(args: EvalStylistArgs) -> Result<()> {
     let stylist = TrainedStylist::load(&args.run, args.checkpoint, args.backend)
         .with_context(|| format!("loading the stylist run {}", args.run.display()))?;
-    eprintln!("weights: {}", args.checkpoint.path(&args.run).display());
+    let run = RunDir::open(&args.run)?;
+    eprintln!("weights: {}", args.checkpoint.path(&run)?.display());
     let data = args.data.load()?;
     let features = match &args.features {
         Some(path) => FeatureFile::load(path)?,
