@@ -12,6 +12,7 @@ pub mod eval;
 pub mod flash;
 pub mod golden;
 pub mod onnx;
+pub mod pipeline;
 pub mod quantize;
 pub mod stylist;
 pub mod synth;
