@@ -34,31 +34,27 @@ fn stylist_trains_resumes_and_evaluates() {
         "--out",
         s(&features),
     ]);
-    let train = |run: &Path, epochs: &str| {
-        cli(&[
+    let train = |run: &Path, epochs: &str, hidden: &str| {
+        let mut args = vec![
+            "capsule-host",
             "train",
             "stylist",
+            "--decoder",
+            "type-aware",
+        ];
+        args.extend([
             "--data",
             s(&data),
             "--features",
             s(&features),
-            "--decoder",
-            "type-aware",
             "--out",
             s(run),
-            "--epochs",
-            epochs,
-            "--steps-per-epoch",
-            "3",
-            "--layers",
-            "2",
-            "--hidden",
-            "16",
-            "--seed",
-            "1",
-        ])
+        ]);
+        args.extend(["--epochs", epochs, "--steps-per-epoch", "3", "--seed", "1"]);
+        args.extend(["--layers", "2", "--hidden", hidden]);
+        capsule_host::cli::run(args)
     };
-    train(&run, "1");
+    train(&run, "1", "16").unwrap();
     for file in [
         "config.json",
         "metrics.json",
@@ -72,7 +68,7 @@ fn stylist_trains_resumes_and_evaluates() {
     let first = metrics(&run);
     assert_eq!(first.len(), 1);
 
-    train(&run, "2");
+    train(&run, "2", "16").unwrap();
     let resumed = metrics(&run);
     assert_eq!(resumed.len(), 2, "resuming adds only the missing epoch");
     assert_eq!(
@@ -87,7 +83,7 @@ fn stylist_trains_resumes_and_evaluates() {
 
     // Resuming is exact (dropout included): 1 + 1 epochs end where 2 at once do.
     let straight = dir.path().join("straight");
-    train(&straight, "2");
+    train(&straight, "2", "16").unwrap();
     let load = |run: &Path| {
         TrainedStylist::load(run, Checkpoint::Last, Backend::Flex).expect("a trained stylist")
     };
@@ -111,30 +107,7 @@ fn stylist_trains_resumes_and_evaluates() {
     }
 
     // A resumed run must be the same run.
-    let err = capsule_host::cli::run([
-        "capsule-host",
-        "train",
-        "stylist",
-        "--data",
-        s(&data),
-        "--features",
-        s(&features),
-        "--decoder",
-        "type-aware",
-        "--out",
-        s(&run),
-        "--epochs",
-        "3",
-        "--steps-per-epoch",
-        "3",
-        "--layers",
-        "2",
-        "--hidden",
-        "8",
-        "--seed",
-        "1",
-    ])
-    .unwrap_err();
+    let err = train(&run, "3", "8").unwrap_err();
     let err = format!("{err:#}");
     assert!(err.contains("`model.hidden` was 16, now 8"), "{err}");
 

@@ -106,19 +106,10 @@ mod tests {
 
     #[test]
     fn weights_of_another_decoder_form_are_refused_by_name() {
-        use crate::stylist::model::{DecoderForm, DecoderKind, StylistConfig};
+        use crate::stylist::config::tests::tiny;
+        use crate::stylist::model::{DecoderForm, DecoderKind};
         let device = Device::flex();
-        let config = |decoder_form| {
-            let model = StylistConfig {
-                input_dim: 3,
-                hidden: 4,
-                layers: 2,
-                dropout: 0.0,
-                decoder: DecoderKind::TypeAware,
-                decoder_form,
-            };
-            TrainConfig::new(model, "data".into(), "features.json".into())
-        };
+        let config = |form| tiny(3, DecoderKind::TypeAware, form);
         let old = config(DecoderForm::Distance);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(BEST_CHECKPOINT_FILE);

@@ -91,21 +91,27 @@ impl TrainConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::stylist::model::DecoderKind;
+    use crate::stylist::model::{DecoderForm, DecoderKind};
+
+    /// A run of a 2 × 4 network without dropout over inputs of `input_dim`, with defaults
+    /// for the rest.
+    pub(crate) fn tiny(input_dim: usize, decoder: DecoderKind, form: DecoderForm) -> TrainConfig {
+        let model = StylistConfig {
+            input_dim,
+            hidden: 4,
+            layers: 2,
+            dropout: 0.0,
+            decoder,
+            decoder_form: form,
+        };
+        TrainConfig::new(model, "data".into(), "features.json".into())
+    }
 
     #[test]
     fn validation_names_the_setting_at_fault() {
-        let model = StylistConfig {
-            input_dim: 8,
-            hidden: 4,
-            layers: 1,
-            dropout: 0.0,
-            decoder: DecoderKind::Shared,
-            decoder_form: Default::default(),
-        };
-        let ok = TrainConfig::new(model, "d".into(), "f".into());
+        let ok = tiny(8, DecoderKind::Shared, DecoderForm::Distance);
         ok.validate().unwrap();
         let shares = TrainConfig {
             edge_dropout: 1.5,

@@ -136,7 +136,8 @@ impl TrainedStylist {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stylist::model::{DecoderForm, DecoderKind, StylistConfig};
+    use crate::stylist::config::tests::tiny;
+    use crate::stylist::model::{DecoderForm, DecoderKind};
     use crate::training::checkpoint::save_weights;
 
     #[test]
@@ -144,15 +145,7 @@ mod tests {
         let device = Device::flex();
         device.seed(7);
         for form in [DecoderForm::Distance, DecoderForm::DistanceProduct] {
-            let model = StylistConfig {
-                input_dim: 3,
-                hidden: 4,
-                layers: 2,
-                dropout: 0.0,
-                decoder: DecoderKind::TypeAware,
-                decoder_form: form,
-            };
-            let config = TrainConfig::new(model, "data".into(), "features.json".into());
+            let config = tiny(3, DecoderKind::TypeAware, form);
             let weights = config.model.init(&device);
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("weights.bpk");

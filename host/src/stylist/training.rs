@@ -343,7 +343,8 @@ fn plot(run: &RunDir, metrics: &[EpochMetrics], k: usize) -> Result<(), StylistE
 mod tests {
     use super::*;
     use crate::data::polyvore::Outfit;
-    use crate::stylist::model::{DecoderKind, StylistConfig};
+    use crate::stylist::config::tests::tiny;
+    use crate::stylist::model::{DecoderForm, DecoderKind};
 
     #[test]
     fn a_step_never_passes_messages_along_its_targets_and_negatives_are_not_edges() {
@@ -355,15 +356,7 @@ mod tests {
             })
             .collect();
         let graph = ItemGraph::new(ids.iter().map(|id| (id.clone(), id.len() % 7)), &outfits);
-        let model = StylistConfig {
-            input_dim: 8,
-            hidden: 4,
-            layers: 1,
-            dropout: 0.0,
-            decoder: DecoderKind::Shared,
-            decoder_form: Default::default(),
-        };
-        let config = TrainConfig::new(model, "d".into(), "f".into());
+        let config = tiny(8, DecoderKind::Shared, DecoderForm::Distance);
         let by_type = nodes_by_type(&graph);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for _ in 0..20 {
