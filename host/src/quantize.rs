@@ -247,6 +247,40 @@ pub struct QuantizeReport {
     pub variants: Vec<VariantReport>,
 }
 
+impl std::fmt::Display for QuantizeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} (epoch {}), {}; burn Recall@1 {:.4}; int8 calibrated on {} pictures",
+            self.run.display(),
+            self.epoch,
+            self.evaluation,
+            self.burn_recall_at_1,
+            self.calibration_pictures
+        )?;
+        write!(
+            f,
+            "{:<6} {:>10} {:>10} {:>7} {:>11} {:>8} {:>9} {:>10}",
+            "prec", "file B", "weight B", "ratio", "max |err|", "R@1", "ΔR@1 pt", "ms (1 thr)"
+        )?;
+        for v in &self.variants {
+            write!(
+                f,
+                "\n{:<6} {:>10} {:>10} {:>6.2}x {:>11.3e} {:>8.4} {:>+9.2} {:>10.2}",
+                v.precision,
+                v.file_bytes,
+                v.weight_bytes,
+                v.weight_ratio,
+                v.golden_max_error,
+                v.recall_at_1,
+                v.recall_at_1_delta_points,
+                v.latency_ms_1thread
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Median milliseconds of `runs` single-picture runs (after two warm-up runs).
 pub fn latency_ms(path: &Path, spec: &PreprocessSpec, runs: usize) -> Result<f64, VariantError> {
     let model = OnnxModel::load(path, &[InputShape::Fixed(spec.input_shape(1).to_vec())], 1)?;

@@ -1,10 +1,14 @@
 //! `capsule-host eval ...`
 
 use super::args::OutfitDataArgs;
+use super::report::print_report;
+use crate::data::polyvore::Split;
 use crate::eval::OutfitScores;
 use crate::eval::type_prior::TypePrior;
 use anyhow::Result;
 use clap::Subcommand;
+use serde::Serialize;
+use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
 pub enum EvalCommand {
@@ -19,22 +23,34 @@ pub enum EvalCommand {
     Stylist(super::stylist::EvalStylistArgs),
 }
 
+/// What `eval type-prior` prints.
+#[derive(Debug, Serialize)]
+pub struct TypePriorReport {
+    pub data: PathBuf,
+    pub split: Split,
+    #[serde(flatten)]
+    pub scores: OutfitScores,
+}
+
+impl std::fmt::Display for TypePriorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (data, split, scores) = (self.data.display(), self.split, &self.scores);
+        write!(f, "type-only baseline on {data} {split:?}:\n{scores}")
+    }
+}
+
 pub fn run(command: EvalCommand) -> Result<()> {
     match command {
         EvalCommand::Embedder(args) => return super::embedder::run_eval(args),
         EvalCommand::Stylist(args) => return super::stylist::eval(args),
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
-            let scores = OutfitScores::measure(&TypePrior::fit(&data), &data, args.split());
-            if args.json {
-                println!("{}", serde_json::to_string(&scores)?);
-            } else {
-                println!(
-                    "type-only baseline on {} {:?}:\n{scores}",
-                    data.root.display(),
-                    args.split()
-                );
-            }
+            let report = TypePriorReport {
+                data: data.root.clone(),
+                split: args.split(),
+                scores: OutfitScores::measure(&TypePrior::fit(&data), &data, args.split()),
+            };
+            print_report(&report, args.json)?;
         }
     }
     Ok(())

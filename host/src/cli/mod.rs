@@ -10,6 +10,7 @@ mod export;
 mod flash;
 mod pipeline;
 mod quantize;
+mod report;
 mod stylist;
 mod train;
 
