@@ -13,6 +13,7 @@ pub enum FlashError {
     Io {
         path: PathBuf,
         step: &'static str,
+        #[source]
         reason: std::io::Error,
     },
     #[error("{0}: not a signed bundle (no manifest.sig); sign it with `capsule-host sign` first")]

@@ -151,7 +151,7 @@ fn inshop_split(
 fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
     image::open(path)
         .map(|i| i.to_rgb8())
-        .map_err(|e| DataError::file(path, format!("cannot decode image: {e}")))
+        .map_err(|e| DataError::image(path, "decode", e))
 }
 
 /// Fashion-MNIST pictures (grey → RGB, as the preprocessing contract says), the first

@@ -169,14 +169,13 @@ impl ContactSheet {
         }
         self.0
             .save_with_format(path, image::ImageFormat::Png)
-            .map_err(|e| DataError::file(path, format!("cannot write the contact sheet: {e}")))
+            .map_err(|e| DataError::image(path, "write", e))
     }
 }
 
 /// The picture scaled to fit a `THUMB`-pixel square, keeping its aspect ratio.
 fn thumbnail(path: &Path) -> Result<RgbImage, DataError> {
-    let picture = image::open(path)
-        .map_err(|e| DataError::file(path, format!("cannot decode image: {e}")))?;
+    let picture = image::open(path).map_err(|e| DataError::image(path, "decode", e))?;
     let (w, h) = (picture.width().max(1), picture.height().max(1));
     let scale = f64::from(THUMB) / f64::from(w.max(h));
     let size = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, THUMB);
