@@ -69,12 +69,11 @@ pub enum BundleError {
         #[source]
         reason: SignatureError,
     },
-    #[error("{path}: {step}: {reason}")]
+    #[error("{path}: {step}: {source}")]
     Io {
         path: PathBuf,
         step: &'static str,
-        #[source]
-        reason: std::io::Error,
+        source: std::io::Error,
     },
     #[error("bundle: {0}")]
     Invalid(String),
@@ -82,7 +81,7 @@ pub enum BundleError {
 
 fn io(path: &Path, step: &'static str) -> impl FnOnce(std::io::Error) -> BundleError {
     let path = path.to_path_buf();
-    move |reason| BundleError::Io { path, step, reason }
+    move |source| BundleError::Io { path, step, source }
 }
 
 /// What `bundle` is asked to make.
@@ -250,7 +249,7 @@ pub fn keygen(path: &Path) -> Result<String, BundleError> {
     getrandom::fill(&mut seed).map_err(|e| BundleError::Io {
         path: path.to_path_buf(),
         step: "draw random key",
-        reason: std::io::Error::other(e.to_string()),
+        source: std::io::Error::other(e.to_string()),
     })?;
     let key = SigningKey::from_bytes(&seed);
     let mut options = std::fs::OpenOptions::new();

@@ -38,10 +38,10 @@ pub fn add_embedder_variants(
     calibration: usize,
 ) -> Result<Manifest, BundleError> {
     let manifest_path = bundle.join(MANIFEST_FILE);
-    let bytes = std::fs::read(&manifest_path).map_err(|reason| BundleError::Io {
+    let bytes = std::fs::read(&manifest_path).map_err(|source| BundleError::Io {
         path: manifest_path.clone(),
         step: "read",
-        reason,
+        source,
     })?;
     let mut manifest = Manifest::from_bytes(&bytes)?;
     let base = manifest

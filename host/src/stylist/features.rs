@@ -41,14 +41,10 @@ pub const APPEARANCE_SOURCE: &str = "appearance-v1";
 pub enum FeatureError {
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Json {
+    #[error(transparent)]
+    Read(#[from] crate::data::DataError),
+    #[error("cannot encode the feature file {path}: {source}")]
+    Encode {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
@@ -104,15 +100,7 @@ impl FeatureFile {
             path: path.to_path_buf(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|source| FeatureError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let file: FeatureFile =
-            serde_json::from_slice(&bytes).map_err(|source| FeatureError::Json {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        let file: FeatureFile = crate::data::error::parse_json(path)?;
         if file.format != FORMAT {
             return Err(file_error(format!(
                 "format is {:?}, expected {FORMAT:?}",
@@ -137,7 +125,7 @@ impl FeatureFile {
 
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), FeatureError> {
-        let bytes = serde_json::to_vec(self).map_err(|source| FeatureError::Json {
+        let bytes = serde_json::to_vec(self).map_err(|source| FeatureError::Encode {
             path: path.to_path_buf(),
             source,
         })?;

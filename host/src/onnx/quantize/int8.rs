@@ -123,6 +123,17 @@ pub struct Int8Options {
 }
 
 impl Int8Rewriter<'_> {
+    /// The int8 weight constant of the rewritten node writing `at`.
+    fn int8_weight(&mut self, at: &str, shape: &[usize], wq: &[i8]) -> String {
+        self.g.constant(
+            &format!("{at}.int8.weight"),
+            shape,
+            wq.len(),
+            DataType::Int8,
+            wq.iter().map(|&v| v as u8).collect(),
+        )
+    }
+
     fn range(&self, name: &str) -> Result<(f32, f32), QuantizeError> {
         self.ranges
             .get(name)
@@ -206,13 +217,7 @@ impl Int8Rewriter<'_> {
         let x_scale = x.scale;
         let (wq, w_scales) = symmetric_int8(&w, cout, |i| i / per_out);
         let at = &node.output[0];
-        let wn = self.g.constant(
-            &format!("{at}.int8.weight"),
-            &shape,
-            wq.len(),
-            DataType::Int8,
-            wq.iter().map(|&v| v as u8).collect(),
-        );
+        let wn = self.int8_weight(at, &shape, &wq);
         let ws = self
             .g
             .initializer(&format!("{at}.int8.weight_scale"), &[cout], &w_scales);
@@ -292,13 +297,7 @@ impl Int8Rewriter<'_> {
         let (wq, w_scales) = symmetric_int8(&w, batches * n, |i| (i / (k * n)) * n + i % n);
         let x = self.quantize_activation(&node.input[0])?;
         let at = &node.output[0];
-        let wn = self.g.constant(
-            &format!("{at}.int8.weight"),
-            &shape,
-            wq.len(),
-            DataType::Int8,
-            wq.iter().map(|&v| v as u8).collect(),
-        );
+        let wn = self.int8_weight(at, &shape, &wq);
         let wz = self.g.constant(
             &format!("{at}.int8.weight_zero_point"),
             &[],
