@@ -12,11 +12,11 @@ use std::process::Command;
 /// Flashing failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FlashError {
-    #[error("{path}: {step}: {reason}")]
+    #[error("{path}: {step}: {source}")]
     Io {
         path: PathBuf,
         step: &'static str,
-        reason: std::io::Error,
+        source: std::io::Error,
     },
     #[error("{0}: not a signed bundle (no manifest.sig); sign it with `capsule-host sign` first")]
     Unsigned(PathBuf),
@@ -30,7 +30,7 @@ pub enum FlashError {
 
 fn io(path: &Path, step: &'static str) -> impl FnOnce(std::io::Error) -> FlashError {
     let path = path.to_path_buf();
-    move |reason| FlashError::Io { path, step, reason }
+    move |source| FlashError::Io { path, step, source }
 }
 
 /// Where `--to` points.

@@ -3,10 +3,10 @@
 //! costs: file and weight bytes, max error against burn on the golden batch, Recall@1 on the
 //! held-out set and single-thread latency, all measured in tract.
 
-use crate::bundle::golden_pictures;
 use crate::embedder::data::{DataSource, EvalSet, LabelledImages, load_eval, load_train};
 use crate::embedder::evaluate::{KS, recall_at_k};
 use crate::embedder::{EmbedderError, TrainedEmbedder};
+use crate::golden::{GOLDEN_PICTURES, golden_pictures};
 use crate::onnx::embedder::BATCH_SYMBOL;
 use crate::onnx::quantize::{
     Int8Options, QuantizeError, calibrate, calibration_targets, f16_weights, quantize_int8_with,
@@ -15,6 +15,7 @@ use crate::onnx::quantize::{
 use crate::onnx::{ExportError, encode, export_embedder};
 use capsule_device::bundle::Precision;
 use capsule_device::engine::{EngineError, InputShape, OnnxModel};
+use capsule_device::fsutil::{AtomicWriteError, write_atomic};
 use capsule_device::preprocess::{PreprocessSpec, preprocess_into};
 use image::RgbImage;
 use serde::Serialize;
@@ -42,12 +43,10 @@ pub enum VariantError {
     Quantize(#[from] QuantizeError),
     #[error(transparent)]
     Engine(#[from] EngineError),
-    #[error("{path}: {step}: {reason}")]
-    Io {
-        path: PathBuf,
-        step: &'static str,
-        reason: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+    #[error("cannot write the quantize report as JSON: {0}")]
+    Report(#[source] serde_json::Error),
     #[error("{0}")]
     Invalid(String),
 }
@@ -159,21 +158,6 @@ pub fn make_variants_with(
     Ok(variants)
 }
 
-/// Writes `bytes` to `path`, creating parent folders.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), VariantError> {
-    let io = |step| {
-        move |reason| VariantError::Io {
-            path: path.to_path_buf(),
-            step,
-            reason,
-        }
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io("create folder"))?;
-    }
-    std::fs::write(path, bytes).map_err(io("write"))
-}
-
 /// A model file loaded in tract for any batch size.
 pub fn load_batched(path: &Path, spec: &PreprocessSpec) -> Result<OnnxModel, EngineError> {
     OnnxModel::load(
@@ -263,6 +247,40 @@ pub struct QuantizeReport {
     pub variants: Vec<VariantReport>,
 }
 
+impl std::fmt::Display for QuantizeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} (epoch {}), {}; burn Recall@1 {:.4}; int8 calibrated on {} pictures",
+            self.run.display(),
+            self.epoch,
+            self.evaluation,
+            self.burn_recall_at_1,
+            self.calibration_pictures
+        )?;
+        write!(
+            f,
+            "{:<6} {:>10} {:>10} {:>7} {:>11} {:>8} {:>9} {:>10}",
+            "prec", "file B", "weight B", "ratio", "max |err|", "R@1", "ΔR@1 pt", "ms (1 thr)"
+        )?;
+        for v in &self.variants {
+            write!(
+                f,
+                "\n{:<6} {:>10} {:>10} {:>6.2}x {:>11.3e} {:>8.4} {:>+9.2} {:>10.2}",
+                v.precision,
+                v.file_bytes,
+                v.weight_bytes,
+                v.weight_ratio,
+                v.golden_max_error,
+                v.recall_at_1,
+                v.recall_at_1_delta_points,
+                v.latency_ms_1thread
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Median milliseconds of `runs` single-picture runs (after two warm-up runs).
 pub fn latency_ms(path: &Path, spec: &PreprocessSpec, runs: usize) -> Result<f64, VariantError> {
     let model = OnnxModel::load(path, &[InputShape::Fixed(spec.input_shape(1).to_vec())], 1)?;
@@ -322,8 +340,8 @@ pub fn quantize_run(
     let sample = calibration_pictures(&trained, None, calibration)?;
     let variants = make_variants_with(&trained, &sample, precisions, options.int8)?;
 
-    let golden = preprocess_all(&golden_pictures(crate::bundle::GOLDEN_PICTURES), &spec)?;
-    let reference = trained.embed_preprocessed(&golden, crate::bundle::GOLDEN_PICTURES)?;
+    let golden = preprocess_all(&golden_pictures(GOLDEN_PICTURES), &spec)?;
+    let reference = trained.embed_preprocessed(&golden, GOLDEN_PICTURES)?;
     let set = load_eval(&eval)?;
     let burn_recall = recall_at_1(&set, |images| Ok(trained.embed_images(images)?))?;
     let f32_weights = weight_bytes(&variants[0].model).max(1);
@@ -331,7 +349,7 @@ pub fn quantize_run(
     for variant in &variants {
         let path = out.join(variant.file_name());
         let bytes = variant.bytes();
-        write_file(&path, &bytes)?;
+        write_atomic(&path, &bytes)?;
         let model = load_batched(&path, &spec)?;
         let golden_max_error = max_abs_diff(&embed_tract(&model, &spec, &golden)?, &reference);
         let recall = recall_at_1(&set, |images| {
@@ -362,8 +380,7 @@ pub fn quantize_run(
         burn_recall_at_1: burn_recall,
         variants: reports,
     };
-    let json = serde_json::to_vec_pretty(&report)
-        .map_err(|e| VariantError::Invalid(format!("report: {e}")))?;
-    write_file(&out.join("quantize-report.json"), &json)?;
+    let json = serde_json::to_vec_pretty(&report).map_err(VariantError::Report)?;
+    write_atomic(&out.join("quantize-report.json"), &json)?;
     Ok(report)
 }

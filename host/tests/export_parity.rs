@@ -2,76 +2,20 @@
 //! `capsule-host export`, and check tract's output against burn's on the same preprocessed
 //! pictures at batch sizes 1 and 3 (one loaded model, symbolic batch).
 
+mod common;
+
 use burn::prelude::*;
 use capsule_device::engine::{InputShape, OnnxModel};
 use capsule_device::preprocess::preprocess_into;
 use capsule_host::embedder::TrainedEmbedder;
 use capsule_host::onnx::embedder::BATCH_SYMBOL;
+use capsule_host::synth::SynthConfig;
+use common::{host, s, synth, train_embedder};
 use prost::Message;
 use std::path::Path;
-use std::process::Command;
 use tract_onnx::prelude::{Tensor as TractTensor, tvec};
 
 const TOLERANCE: f32 = 1e-4;
-
-fn host(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_capsule-host"))
-        .args(args)
-        .output()
-        .expect("run capsule-host");
-    assert!(
-        out.status.success(),
-        "capsule-host {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn synth(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("synth");
-    host(&[
-        "data",
-        "synth",
-        "--out",
-        out.to_str().unwrap(),
-        "--garments",
-        "16",
-        "--views",
-        "3",
-        "--outfits",
-        "10",
-        "--seed",
-        "2",
-    ]);
-    out
-}
-
-fn train(data: &Path, run: &Path, arch: &str) {
-    host(&[
-        "train",
-        "embedder",
-        "--data",
-        data.to_str().unwrap(),
-        "--format",
-        "inshop",
-        "--arch",
-        arch,
-        "--loss",
-        if arch == "cnn" { "triplet" } else { "msml" },
-        "--preset",
-        "tiny",
-        "--epochs",
-        "1",
-        "--pk",
-        "4,2",
-        "--steps-per-epoch",
-        "2",
-        "--seed",
-        "9",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
-}
 
 /// Preprocessed gallery pictures of the synthetic set, `n` of them, NCHW.
 fn pictures(data: &Path, trained: &TrainedEmbedder, n: usize) -> Vec<f32> {
@@ -102,15 +46,13 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 fn check_arch(dir: &Path, data: &Path, arch: &str) {
     let run = dir.join(format!("run-{arch}"));
-    train(data, &run, arch);
+    let loss = if arch == "cnn" { "triplet" } else { "msml" };
+    let args = [
+        "--arch", arch, "--loss", loss, "--preset", "tiny", "--seed", "9",
+    ];
+    train_embedder(data, &run, 1, &args);
     let onnx = dir.join(format!("{arch}/embedder.f32.onnx"));
-    host(&[
-        "export",
-        "--run",
-        run.to_str().unwrap(),
-        "--out",
-        onnx.to_str().unwrap(),
-    ]);
+    host(&["export", "--run", s(&run), "--out", s(&onnx)]);
     let bytes = std::fs::read(&onnx).unwrap();
     let proto = tract_onnx::pb::ModelProto::decode(&bytes[..]).unwrap();
     let graph = proto.graph.unwrap();
@@ -155,7 +97,14 @@ fn check_arch(dir: &Path, data: &Path, arch: &str) {
 #[test]
 fn exported_capsnet_and_cnn_match_burn_at_batch_1_and_3() {
     let dir = tempfile::tempdir().unwrap();
-    let data = synth(dir.path()).join("inshop");
+    let config = SynthConfig {
+        garments: 16,
+        views: 3,
+        outfits: 10,
+        seed: 2,
+        ..SynthConfig::default()
+    };
+    let data = synth(&dir.path().join("synth"), config).join("inshop");
     check_arch(dir.path(), &data, "capsnet");
     check_arch(dir.path(), &data, "cnn");
 }

@@ -4,35 +4,21 @@
 //! enough for honest rounding and tight enough that a wrong scale, a lost bias or a
 //! float-only graph fails.
 
+mod common;
+
 use burn::prelude::*;
 use capsule_device::preprocess::preprocess_into;
 use capsule_host::embedder::TrainedEmbedder;
 use capsule_host::quantize::{embed_tract, load_batched, max_abs_diff};
+use capsule_host::synth::SynthConfig;
+use common::{host, s, synth, train_embedder};
 use prost::Message;
 use std::path::Path;
-use std::process::Command;
 
 /// int8: per-channel weights, calibrated uint8 activations (unit-length outputs).
 const INT8_TOLERANCE: f32 = 0.01;
 /// f16 weights, f32 compute.
 const F16_TOLERANCE: f32 = 1e-3;
-
-fn host(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_capsule-host"))
-        .args(args)
-        .output()
-        .expect("run capsule-host");
-    assert!(
-        out.status.success(),
-        "capsule-host {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// Query pictures of the synthetic set (calibration reads training pictures only).
 fn queries(data: &Path, trained: &TrainedEmbedder, n: usize) -> Vec<f32> {
@@ -68,41 +54,17 @@ fn op_types(path: &Path) -> Vec<String> {
 #[test]
 fn int8_and_f16_embedders_match_burn_within_their_tolerances() {
     let dir = tempfile::tempdir().unwrap();
-    let synth = dir.path().join("synth");
-    host(&[
-        "data",
-        "synth",
-        "--out",
-        s(&synth),
-        "--garments",
-        "16",
-        "--views",
-        "3",
-        "--outfits",
-        "10",
-        "--seed",
-        "3",
-    ]);
-    let data = synth.join("inshop");
+    let config = SynthConfig {
+        garments: 16,
+        views: 3,
+        outfits: 10,
+        seed: 3,
+        ..SynthConfig::default()
+    };
+    let data = synth(&dir.path().join("synth"), config).join("inshop");
     let run = dir.path().join("run");
-    host(&[
-        "train",
-        "embedder",
-        "--data",
-        s(&data),
-        "--format",
-        "inshop",
-        "--epochs",
-        "1",
-        "--pk",
-        "4,2",
-        "--steps-per-epoch",
-        "2",
-        "--seed",
-        "5",
-        "--out",
-        s(&run),
-    ]);
+    // The default (not the tiny) network: quantization must hold at the shipped size.
+    train_embedder(&data, &run, 1, &["--seed", "5"]);
     let out = dir.path().join("variants");
     let report: serde_json::Value = serde_json::from_str(&host(&[
         "quantize",

@@ -1,18 +1,15 @@
-//! End to end: tiny synthetic data → appearance features → `train stylist` (2 epochs) →
-//! checkpoint, metrics and curves → resume to a 3rd epoch → `eval stylist --json`.
+//! End to end: tiny synthetic data → appearance features → `train stylist` (1 epoch) →
+//! checkpoint, metrics and curves → resume to a 2nd epoch, checked against 2 epochs at once
+//! → `eval stylist --json`.
 
+mod common;
+
+use capsule_host::stylist::{Checkpoint, TrainedStylist};
+use capsule_host::synth::SynthConfig;
+use capsule_host::training::Backend;
+use common::{cli, float_params, metrics, s, synth};
 use std::path::Path;
 use std::process::Command;
-
-fn cli(args: &[&str]) {
-    let mut full = vec!["capsule-host"];
-    full.extend_from_slice(args);
-    capsule_host::cli::run(full).unwrap_or_else(|e| panic!("{args:?}: {e:#}"));
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 #[test]
 fn stylist_trains_resumes_and_evaluates() {
@@ -20,22 +17,15 @@ fn stylist_trains_resumes_and_evaluates() {
     let data = dir.path().join("data");
     let features = dir.path().join("features.json");
     let run = dir.path().join("run");
-    cli(&[
-        "data",
-        "synth",
-        "--out",
-        s(&data),
-        "--garments",
-        "70",
-        "--views",
-        "2",
-        "--outfits",
-        "160",
-        "--size",
-        "48",
-        "--seed",
-        "5",
-    ]);
+    let config = SynthConfig {
+        garments: 70,
+        views: 2,
+        outfits: 160,
+        image_size: 48,
+        seed: 5,
+        ..SynthConfig::default()
+    };
+    synth(&data, config);
     cli(&[
         "stylist",
         "features",
@@ -44,54 +34,82 @@ fn stylist_trains_resumes_and_evaluates() {
         "--out",
         s(&features),
     ]);
-    let train = |epochs: &str| {
-        cli(&[
+    let train = |run: &Path, epochs: &str, hidden: &str| {
+        let mut args = vec![
+            "capsule-host",
             "train",
             "stylist",
+            "--decoder",
+            "type-aware",
+        ];
+        args.extend([
             "--data",
             s(&data),
             "--features",
             s(&features),
-            "--decoder",
-            "type-aware",
             "--out",
-            s(&run),
-            "--epochs",
-            epochs,
-            "--steps-per-epoch",
-            "3",
-            "--layers",
-            "2",
-            "--hidden",
-            "16",
-            "--seed",
-            "1",
-        ])
+            s(run),
+        ]);
+        args.extend(["--epochs", epochs, "--steps-per-epoch", "3", "--seed", "1"]);
+        args.extend(["--layers", "2", "--hidden", hidden]);
+        capsule_host::cli::run(args)
     };
-    train("2");
+    train(&run, "1", "16").unwrap();
     for file in [
         "config.json",
         "metrics.json",
-        "model.bpk",
+        "checkpoint-0001.bpk",
+        "optimizer-0001.bpk",
         "standardizer.json",
     ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
     assert!(image::open(run.join("curves.png")).is_ok());
-    let epochs = |run: &Path| -> Vec<serde_json::Value> {
-        serde_json::from_slice(&std::fs::read(run.join("metrics.json")).unwrap()).unwrap()
-    };
-    assert_eq!(epochs(&run).len(), 2);
-    let first = epochs(&run);
+    let first = metrics(&run);
+    assert_eq!(first.len(), 1);
 
-    train("3");
-    let resumed = epochs(&run);
-    assert_eq!(resumed.len(), 3, "resuming adds only the missing epoch");
+    train(&run, "2", "16").unwrap();
+    let resumed = metrics(&run);
+    assert_eq!(resumed.len(), 2, "resuming adds only the missing epoch");
     assert_eq!(
-        resumed[..2],
+        resumed[..1],
         first[..],
         "earlier epochs are kept as they were"
     );
+    assert!(
+        !run.join("checkpoint-0001.bpk").exists(),
+        "old checkpoints are pruned"
+    );
+
+    // Resuming is exact (dropout included): 1 + 1 epochs end where 2 at once do.
+    let straight = dir.path().join("straight");
+    train(&straight, "2", "16").unwrap();
+    let load = |run: &Path| {
+        TrainedStylist::load(run, Checkpoint::Last, Backend::Flex).expect("a trained stylist")
+    };
+    assert_eq!(
+        float_params(&load(&run).model),
+        float_params(&load(&straight).model),
+        "1 + 1 resumed epochs give other weights than 2 at once"
+    );
+    let uninterrupted = metrics(&straight);
+    for key in [
+        "loss",
+        "accuracy",
+        "valid_fitb",
+        "valid_fitb_hard",
+        "valid_auc",
+    ] {
+        assert_eq!(
+            resumed[1][key], uninterrupted[1][key],
+            "{key} after epoch 2"
+        );
+    }
+
+    // A resumed run must be the same run.
+    let err = train(&run, "3", "8").unwrap_err();
+    let err = format!("{err:#}");
+    assert!(err.contains("`model.hidden` was 16, now 8"), "{err}");
 
     // The epoch best on validation is kept beside the last one.
     let validated = resumed

@@ -2,6 +2,7 @@
 
 use capsule_device::bundle::Dim;
 use capsule_host::onnx::{Attr, GraphBuilder, encode};
+use capsule_host::synth::{SynthConfig, rules::StyleRules};
 
 pub const SIZE: usize = 8;
 pub const CHANNELS: usize = 4;
@@ -123,26 +124,25 @@ pub fn reference_embedding(
     out
 }
 
+/// Synthetic garments, In-shop views and Polyvore outfits of `config`, drawn with the
+/// shipped style rules into `out`. Returns `out`.
+pub fn synth(out: &std::path::Path, config: SynthConfig) -> std::path::PathBuf {
+    let rules = StyleRules::shipped().expect("the shipped style rules parse");
+    capsule_host::synth::generate(out, &config, &rules, &|| {}).expect("synthetic data");
+    out.to_path_buf()
+}
+
 /// Product pictures of `garments` synthetic garments (seed 4), copied into
 /// `dir/<type>/<title>-<item id>.jpg`, the layout `capsule wardrobe import` reads.
 pub fn garment_photos(dir: &std::path::Path, garments: usize) {
-    let synth = dir.join("synth");
-    let args = [
-        "capsule-host",
-        "data",
-        "synth",
-        "--out",
-        &synth.display().to_string(),
-        "--garments",
-        &garments.to_string(),
-        "--views",
-        "2",
-        "--outfits",
-        "10",
-        "--seed",
-        "4",
-    ];
-    capsule_host::cli::run(args).unwrap();
+    let config = SynthConfig {
+        garments,
+        views: 2,
+        outfits: 10,
+        seed: 4,
+        ..SynthConfig::default()
+    };
+    let synth = synth(&dir.join("synth"), config);
     let variant = capsule_host::data::polyvore::Variant::Nondisjoint;
     let data =
         capsule_host::data::polyvore::PolyvoreDataset::load(&synth.join("polyvore"), variant)
@@ -223,46 +223,28 @@ pub fn host(args: &[&str]) {
 }
 
 /// A small synthetic In-shop set (16 garments × 3 views, seed 4) under `root/synth` and an
-/// embedder briefly trained on it (1 epoch × 2 steps of 4×2) in `root/run`, with
-/// `train_args` added (e.g. `--preset tiny`). Returns the In-shop folder and the run.
+/// embedder briefly trained on it (1 epoch of `capsule_host::cli::SHORT_EMBEDDER_EPOCHS`) in
+/// `root/run`, with `train_args` added (e.g. `--preset tiny`). Returns the In-shop folder and
+/// the run.
 pub fn synth_and_train_embedder(
     root: &std::path::Path,
     train_args: &[&str],
 ) -> (std::path::PathBuf, std::path::PathBuf) {
-    let synth = root.join("synth");
-    let path = |p: &std::path::Path| p.display().to_string();
-    host(&[
-        "data",
-        "synth",
-        "--out",
-        &path(&synth),
-        "--garments",
-        "16",
-        "--views",
-        "3",
-        "--outfits",
-        "10",
-        "--seed",
-        "4",
-    ]);
-    let (data, run) = (synth.join("inshop"), root.join("run"));
-    let (data_arg, run_arg) = (path(&data), path(&run));
+    let config = SynthConfig {
+        garments: 16,
+        views: 3,
+        outfits: 10,
+        seed: 4,
+        ..SynthConfig::default()
+    };
+    let data = synth(&root.join("synth"), config).join("inshop");
+    let run = root.join("run");
+    let (data_arg, run_arg) = (data.display().to_string(), run.display().to_string());
     let mut args = vec![
-        "train",
-        "embedder",
-        "--data",
-        &data_arg,
-        "--format",
-        "inshop",
-        "--epochs",
-        "1",
-        "--pk",
-        "4,2",
-        "--steps-per-epoch",
-        "2",
-        "--out",
-        &run_arg,
+        "train", "embedder", "--data", &data_arg, "--format", "inshop",
     ];
+    args.extend(["--epochs", "1", "--out", &run_arg]);
+    args.extend(capsule_host::cli::SHORT_EMBEDDER_EPOCHS);
     args.extend_from_slice(train_args);
     host(&args);
     (data, run)

@@ -184,22 +184,14 @@ fn polyvore_sets_import_as_garments_and_outfit_edges() {
         dir.path().join("synth"),
     );
     capsule_e2e::write_tiny_embedder(&model);
-    capsule_host::cli::run([
-        "capsule-host",
-        "data",
-        "synth",
-        "--out",
-        &synth.display().to_string(),
-        "--garments",
-        "40",
-        "--views",
-        "2",
-        "--outfits",
-        "20",
-        "--seed",
-        "9",
-    ])
-    .unwrap();
+    let config = capsule_host::synth::SynthConfig {
+        garments: 40,
+        views: 2,
+        outfits: 20,
+        seed: 9,
+        ..Default::default()
+    };
+    capsule_e2e::synth(&synth, config);
     let polyvore = synth.join("polyvore");
     capsule(
         &data,

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 pub struct BoardProfile {
     /// Human name, e.g. "Raspberry Pi 5".
     pub name: String,
-    /// Rust target triple the device binary is built for.
+    /// Rust target triple the device binary is built for (`capsule board` says whether this
+    /// build matches it).
     pub target: String,
     /// Inference threads for tract.
     pub threads: usize,
@@ -149,6 +150,14 @@ pub enum BoardError {
 }
 
 impl BoardProfile {
+    /// Whether this build of capsule runs on the profile's target (its processor
+    /// architecture and operating system).
+    pub fn matches_this_build(&self) -> bool {
+        let mut parts = self.target.split('-');
+        let arch = parts.next().unwrap_or_default();
+        arch == std::env::consts::ARCH && self.target.contains(std::env::consts::OS)
+    }
+
     /// Reads and checks a profile file.
     pub fn load(path: &Path) -> Result<Self, BoardError> {
         let text = std::fs::read_to_string(path).map_err(|source| BoardError::Read {
@@ -286,6 +295,19 @@ mod tests {
             count >= 4,
             "expected Pi 4, Pi 5, Jetson and desktop profiles, found {count}"
         );
+    }
+
+    #[test]
+    fn a_profile_says_whether_this_build_runs_on_it() {
+        let load = |name: &str| BoardProfile::load(&boards_dir().join(name)).unwrap();
+        let (pi, desktop) = (load("rpi4.toml"), load("desktop.toml"));
+        // Exactly one of an aarch64 and an x86-64 Linux profile matches any Linux build.
+        if cfg!(target_os = "linux")
+            && (cfg!(target_arch = "aarch64") || cfg!(target_arch = "x86_64"))
+        {
+            assert_ne!(pi.matches_this_build(), desktop.matches_this_build());
+            assert_eq!(pi.matches_this_build(), cfg!(target_arch = "aarch64"));
+        }
     }
 
     #[test]

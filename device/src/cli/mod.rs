@@ -135,6 +135,16 @@ fn dispatch_in(cli: Cli, session: &Session) -> Result<()> {
     match cli.command {
         Command::Board { profile } => {
             let board = BoardProfile::load(&profile)?;
+            if !board.matches_this_build() {
+                eprintln!(
+                    "note: this capsule is built for {}-{}, the profile's board is {}: build it \
+                     with `--target {}`",
+                    std::env::consts::ARCH,
+                    std::env::consts::OS,
+                    board.target,
+                    board.target
+                );
+            }
             println!("{}", serde_json::to_string_pretty(&board)?);
         }
         Command::Preprocess { image, out, size } => {

@@ -6,8 +6,11 @@ pub mod variants;
 
 use crate::embedder::data::{DataSource, EvalSet, load_eval};
 use crate::embedder::{EmbedderError, EpochMetrics, TrainedEmbedder};
+use crate::golden::{GOLDEN_PICTURES, GOLDEN_TOLERANCE, golden_pictures};
 use crate::onnx::embedder::input_spec;
 use crate::onnx::{ExportError, write_embedder};
+use crate::quantize::VariantError;
+use crate::stylist::StylistError;
 use crate::stylist::features::embedder_source;
 use crate::training::RunDir;
 use burn::module::Module;
@@ -19,13 +22,13 @@ use capsule_device::bundle::signature::{
 };
 use capsule_device::bundle::{
     BundleError as DeviceBundleError, GoldenPair, MANIFEST_FILE, MANIFEST_FORMAT, Manifest,
-    ModelEntry, ModelRole, NpyArray, Precision, SIGNATURE_FILE, TrainingInfo, sha256_hex,
-    verify_signed,
+    ManifestError, ModelEntry, ModelRole, NpyArray, NpyError, Precision, SIGNATURE_FILE,
+    TrainingInfo, sha256_hex, verify_signed,
 };
-use capsule_device::engine::check_bundle;
+use capsule_device::engine::{EngineError, check_bundle};
+use capsule_device::fsutil::{AtomicWriteError, write_atomic};
 use capsule_device::identify::calibrate_threshold;
 use capsule_device::preprocess::preprocess_into;
-use image::{Rgb, RgbImage};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -35,10 +38,6 @@ pub const EMBEDDER_FILE: &str = "embedder.f32.onnx";
 pub const EMBEDDER_GOLDEN_IN: &str = "golden/embedder.in.npy";
 /// Golden output of the embedder.
 pub const EMBEDDER_GOLDEN_OUT: &str = "golden/embedder.out.npy";
-/// Pictures in the golden batch.
-pub const GOLDEN_PICTURES: usize = 2;
-/// Accepted max |device − burn| on the golden output (the f32 parity target).
-pub const GOLDEN_TOLERANCE: f32 = 1e-4;
 
 /// Making, signing or checking a bundle failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,16 +50,33 @@ pub enum BundleError {
     Device(#[from] DeviceBundleError),
     #[error(transparent)]
     Golden(#[from] capsule_device::engine::GoldenError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Npy(#[from] NpyError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Variant(#[from] VariantError),
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+    #[error("stylist run {run}: {source}")]
+    Stylist {
+        run: PathBuf,
+        #[source]
+        source: Box<StylistError>,
+    },
     #[error("{what}: {reason}")]
     Key {
         what: String,
+        #[source]
         reason: SignatureError,
     },
-    #[error("{path}: {step}: {reason}")]
+    #[error("{path}: {step}: {source}")]
     Io {
         path: PathBuf,
         step: &'static str,
-        reason: std::io::Error,
+        source: std::io::Error,
     },
     #[error("bundle: {0}")]
     Invalid(String),
@@ -68,14 +84,7 @@ pub enum BundleError {
 
 fn io(path: &Path, step: &'static str) -> impl FnOnce(std::io::Error) -> BundleError {
     let path = path.to_path_buf();
-    move |reason| BundleError::Io { path, step, reason }
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<(), BundleError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io(parent, "create folder"))?;
-    }
-    std::fs::write(path, bytes).map_err(io(path, "write"))
+    move |source| BundleError::Io { path, step, source }
 }
 
 /// What `bundle` is asked to make.
@@ -89,23 +98,6 @@ pub struct BundleOptions {
     pub stylist: Option<PathBuf>,
     /// The command line, recorded in the manifest's training info.
     pub command: Option<String>,
-}
-
-/// Deterministic pictures for the golden pair: colour gradients with a stripe, different per
-/// picture, so every channel and position carries signal.
-pub fn golden_pictures(n: usize) -> Vec<RgbImage> {
-    (0..n as u32)
-        .map(|k| {
-            RgbImage::from_fn(48 + 8 * k, 40, |x, y| {
-                let stripe = if (x + 2 * y + 7 * k) % 11 < 4 { 90 } else { 0 };
-                Rgb([
-                    ((x * 5 + k * 60) % 256) as u8,
-                    ((y * 6 + stripe) % 256) as u8,
-                    ((x * y + 40 * k) % 256) as u8,
-                ])
-            })
-        })
-        .collect()
 }
 
 /// Writes an unsigned bundle for the embedder run at `run_dir` into `out`: the ONNX file,
@@ -128,13 +120,12 @@ pub fn make_bundle(
             .map_err(|e| BundleError::Invalid(format!("golden picture: {e}")))?;
     }
     let output = trained.embed_preprocessed(&input, pictures.len())?;
-    let npy = |shape: Vec<usize>, data: Vec<f32>| {
-        NpyArray::new(shape, data).map_err(|e| BundleError::Invalid(e.to_string()))
-    };
+    let npy =
+        |shape: Vec<usize>, data: Vec<f32>| NpyArray::new(shape, data).map_err(BundleError::from);
     let golden_in = npy(spec.input_shape(pictures.len()).to_vec(), input)?;
     let golden_out = npy(vec![pictures.len(), config.embedding_dim], output)?;
-    write(&out.join(EMBEDDER_GOLDEN_IN), &golden_in.to_bytes())?;
-    write(&out.join(EMBEDDER_GOLDEN_OUT), &golden_out.to_bytes())?;
+    write_atomic(&out.join(EMBEDDER_GOLDEN_IN), &golden_in.to_bytes())?;
+    write_atomic(&out.join(EMBEDDER_GOLDEN_OUT), &golden_out.to_bytes())?;
 
     let mut metrics = BTreeMap::new();
     let run = RunDir::open(run_dir).map_err(EmbedderError::from)?;
@@ -205,10 +196,8 @@ pub fn make_bundle(
         metrics,
         stylist: stylist_spec,
     };
-    manifest
-        .validate()
-        .map_err(|e| BundleError::Invalid(e.to_string()))?;
-    write(&out.join(MANIFEST_FILE), &manifest.to_bytes())?;
+    manifest.validate()?;
+    write_atomic(&out.join(MANIFEST_FILE), &manifest.to_bytes())?;
     // A stale signature from an earlier bundle in the same folder would only mislead.
     let _ = std::fs::remove_file(out.join(SIGNATURE_FILE));
     Ok(manifest)
@@ -263,7 +252,7 @@ pub fn keygen(path: &Path) -> Result<String, BundleError> {
     getrandom::fill(&mut seed).map_err(|e| BundleError::Io {
         path: path.to_path_buf(),
         step: "draw random key",
-        reason: std::io::Error::other(e.to_string()),
+        source: std::io::Error::other(e.to_string()),
     })?;
     let key = SigningKey::from_bytes(&seed);
     let mut options = std::fs::OpenOptions::new();
@@ -282,7 +271,7 @@ pub fn keygen(path: &Path) -> Result<String, BundleError> {
     file.sync_all().map_err(io(path, "fsync"))?;
     let public = public_key_hex(&key.verifying_key());
     let pub_path = public_path(path);
-    write(&pub_path, format!("{public}\n").as_bytes())?;
+    write_atomic(&pub_path, format!("{public}\n").as_bytes())?;
     Ok(public)
 }
 
@@ -317,8 +306,8 @@ pub fn sign_bundle(dir: &Path, key_path: &Path) -> Result<Signed, BundleError> {
     let key = read_key(key_path)?;
     let manifest_path = dir.join(MANIFEST_FILE);
     let bytes = std::fs::read(&manifest_path).map_err(io(&manifest_path, "read"))?;
-    Manifest::from_bytes(&bytes).map_err(|e| BundleError::Invalid(e.to_string()))?;
-    write(
+    Manifest::from_bytes(&bytes)?;
+    write_atomic(
         &dir.join(SIGNATURE_FILE),
         sign_manifest(&bytes, &key).as_bytes(),
     )?;

@@ -1,7 +1,8 @@
 //! The stylist's half of a bundle: encoder and decoder ONNX files, a golden pair for each
 //! (burn's output on a small fixed graph), and the spec the device feeds them by.
 
-use super::{BundleError, GOLDEN_TOLERANCE, write};
+use super::BundleError;
+use crate::golden::GOLDEN_TOLERANCE;
 use crate::onnx::stylist::{decoder_inputs, encoder_inputs};
 use crate::onnx::{encode, export_stylist_decoder, export_stylist_encoder};
 use crate::stylist::features::split_style;
@@ -15,6 +16,7 @@ use capsule_device::bundle::{
     GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER,
     STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, sha256_hex,
 };
+use capsule_device::fsutil::write_atomic;
 use capsule_device::garment::{STYLE_DIM, type_pair_index};
 use capsule_device::stylist::{EncoderInputs, NodeFeatures, WardrobeGraph};
 use capsule_device::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
@@ -76,8 +78,8 @@ pub fn stylist_models(
     let model = &stylist.config.model;
     let encoder = encode(&export_stylist_encoder(&stylist)?);
     let decoder = encode(&export_stylist_decoder(&stylist.decoder)?);
-    write(&out.join(ENCODER_FILE), &encoder)?;
-    write(&out.join(DECODER_FILE), &decoder)?;
+    write_atomic(&out.join(ENCODER_FILE), &encoder)?;
+    write_atomic(&out.join(DECODER_FILE), &decoder)?;
 
     // Golden encoder pair: a fixed small graph, embedded by burn.
     let graph = golden_graph(feature_dim, style)?;
@@ -186,8 +188,11 @@ pub fn stylist_models(
     })
 }
 
-fn invalid(run_dir: &Path, e: StylistError) -> BundleError {
-    BundleError::Invalid(format!("stylist run {}: {e}", run_dir.display()))
+fn invalid(run_dir: &Path, source: StylistError) -> BundleError {
+    BundleError::Stylist {
+        run: run_dir.to_path_buf(),
+        source: Box::new(source),
+    }
 }
 
 fn golden_type(node: usize) -> usize {
@@ -201,20 +206,19 @@ fn golden_files(
     inputs: &[(&str, Vec<usize>, Vec<f32>)],
     output: (Vec<usize>, Vec<f32>),
 ) -> Result<GoldenPair, BundleError> {
-    let npy = |shape: Vec<usize>, data: Vec<f32>| {
-        NpyArray::new(shape, data).map_err(|e| BundleError::Invalid(e.to_string()))
-    };
+    let npy =
+        |shape: Vec<usize>, data: Vec<f32>| NpyArray::new(shape, data).map_err(BundleError::from);
     let mut files = Vec::new();
     for (name, shape, data) in inputs {
         let file = format!("golden/{stem}.{name}.npy");
-        write(
+        write_atomic(
             &out.join(&file),
             &npy(shape.clone(), data.clone())?.to_bytes(),
         )?;
         files.push(file);
     }
     let file = format!("golden/{stem}.out.npy");
-    write(&out.join(&file), &npy(output.0, output.1)?.to_bytes())?;
+    write_atomic(&out.join(&file), &npy(output.0, output.1)?.to_bytes())?;
     Ok(GoldenPair {
         inputs: files,
         output: file,

@@ -11,6 +11,7 @@ use capsule_device::bundle::{
     MANIFEST_FILE, Manifest, ModelEntry, ModelRole, NpyArray, Precision, SIGNATURE_FILE, sha256_hex,
 };
 use capsule_device::engine::{InputShape, OnnxModel};
+use capsule_device::fsutil::write_atomic;
 use std::path::Path;
 use tract_onnx::prelude::{Tensor, tvec};
 
@@ -21,8 +22,8 @@ pub fn variant_tolerance(measured: f32) -> f32 {
     (2.0 * measured).max(1e-3)
 }
 
-fn invalid(what: impl std::fmt::Display) -> BundleError {
-    BundleError::Invalid(what.to_string())
+fn invalid(what: impl Into<String>) -> BundleError {
+    BundleError::Invalid(what.into())
 }
 
 /// Adds the `precisions` variants (f32 is skipped: it is the bundle's own) of the embedder
@@ -37,31 +38,31 @@ pub fn add_embedder_variants(
     calibration: usize,
 ) -> Result<Manifest, BundleError> {
     let manifest_path = bundle.join(MANIFEST_FILE);
-    let bytes = std::fs::read(&manifest_path).map_err(|reason| BundleError::Io {
+    let bytes = std::fs::read(&manifest_path).map_err(|source| BundleError::Io {
         path: manifest_path.clone(),
         step: "read",
-        reason,
+        source,
     })?;
-    let mut manifest = Manifest::from_bytes(&bytes).map_err(invalid)?;
+    let mut manifest = Manifest::from_bytes(&bytes)?;
     let base = manifest
         .model(ModelRole::Embedder, Precision::F32)
         .cloned()
         .ok_or_else(|| invalid("the bundle has no f32 embedder to derive variants from"))?;
-    let golden_in = NpyArray::read(&bundle.join(&base.golden.inputs[0])).map_err(invalid)?;
-    let golden_out = NpyArray::read(&bundle.join(&base.golden.output)).map_err(invalid)?;
+    let golden_in = NpyArray::read(&bundle.join(&base.golden.inputs[0]))?;
+    let golden_out = NpyArray::read(&bundle.join(&base.golden.output))?;
 
     let trained = TrainedEmbedder::load(run_dir, &burn::prelude::Device::flex())?;
     let sample = calibration_pictures(&trained, calibrate_from, calibration)?;
-    let variants = make_variants(&trained, &sample, precisions).map_err(invalid)?;
+    let variants = make_variants(&trained, &sample, precisions)?;
     for variant in variants.iter().filter(|v| v.precision != Precision::F32) {
         let file = variant.file_name();
         let path = bundle.join(&file);
         let onnx = variant.bytes();
-        crate::quantize::write_file(&path, &onnx).map_err(invalid)?;
-        let model = OnnxModel::load(&path, &[InputShape::Fixed(golden_in.shape.clone())], 1)
-            .map_err(invalid)?;
-        let tensor = Tensor::from_shape(&golden_in.shape, &golden_in.data).map_err(invalid)?;
-        let (_, got) = model.run_f32(tvec!(tensor.into())).map_err(invalid)?;
+        write_atomic(&path, &onnx)?;
+        let model = OnnxModel::load(&path, &[InputShape::Fixed(golden_in.shape.clone())], 1)?;
+        let tensor = Tensor::from_shape(&golden_in.shape, &golden_in.data)
+            .map_err(|e| invalid(format!("{file}: the golden input does not fit: {e}")))?;
+        let (_, got) = model.run_f32(tvec!(tensor.into()))?;
         let measured = max_abs_diff(&got, &golden_out.data);
         let limit = match variant.precision {
             Precision::Int8 => MAX_INT8_ERROR,
@@ -88,8 +89,8 @@ pub fn add_embedder_variants(
             ..base.clone()
         });
     }
-    manifest.validate().map_err(invalid)?;
-    super::write(&manifest_path, &manifest.to_bytes())?;
+    manifest.validate()?;
+    write_atomic(&manifest_path, &manifest.to_bytes())?;
     // The manifest changed: an older signature no longer covers it.
     let _ = std::fs::remove_file(bundle.join(SIGNATURE_FILE));
     Ok(manifest)

@@ -1,5 +1,6 @@
 //! `capsule-host data ...`
 
+use super::report::print_report;
 use crate::data::inspect;
 use crate::synth::{self, SynthConfig, rules::StyleRules};
 use anyhow::{Context, Result};
@@ -109,11 +110,7 @@ pub fn run(command: DataCommand) -> Result<()> {
         DataCommand::Inspect { dir, sheet, json } => {
             let report = inspect::inspect(&dir, &sheet)
                 .with_context(|| format!("inspecting {}", dir.display()))?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                println!("{report}");
-            }
+            print_report(&report, json)?;
         }
     }
     Ok(())

@@ -1,12 +1,15 @@
 //! `capsule-host train embedder` and `capsule-host eval embedder`.
 
+use super::report::print_report;
 use crate::data::fmnist;
 use crate::embedder::augment::Augment;
 use crate::embedder::data::{DataFormat, DataSource, load_eval};
 use crate::embedder::evaluate::evaluate;
 use crate::embedder::loss::LossKind;
 use crate::embedder::mix::MixConfig;
-use crate::embedder::{Arch, EmbedderConfig, TrainConfig, TrainOptions, TrainedEmbedder, train};
+use crate::embedder::{
+    Arch, EmbedderConfig, RetrievalScores, TrainConfig, TrainOptions, TrainedEmbedder, train,
+};
 use crate::training::Backend;
 use anyhow::{Context, Result};
 use burn::module::Module;
@@ -74,7 +77,7 @@ pub struct TrainEmbedderArgs {
     #[arg(long, default_value_t = 0.3)]
     pub margin: f32,
     /// Temperature of `--loss soft-msml` (smaller: closer to plain MSML).
-    #[arg(long, default_value_t = crate::embedder::training::default_temperature())]
+    #[arg(long, default_value_t = crate::embedder::config::default_temperature())]
     pub temperature: f32,
     /// Train on unaltered pictures (no camera-like augmentation).
     #[arg(long)]
@@ -208,17 +211,37 @@ pub struct EvalEmbedderArgs {
     pub json: bool,
 }
 
-/// What `eval embedder --json` prints.
+/// What `eval embedder` prints.
 #[derive(Debug, Serialize)]
 pub struct EmbedderEvalReport {
-    pub recall_at_1: f64,
-    pub recall_at_5: f64,
-    pub recall_at_10: f64,
-    pub recall_at_20: f64,
+    pub run: PathBuf,
+    pub arch: Arch,
+    #[serde(flatten)]
+    pub scores: RetrievalScores,
     pub params: usize,
     pub embedding_dim: usize,
     pub epoch: usize,
     pub protocol: String,
+}
+
+impl std::fmt::Display for EmbedderEvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.scores;
+        writeln!(
+            f,
+            "{} ({:?}, {} params, {}-d, epoch {})",
+            self.run.display(),
+            self.arch,
+            self.params,
+            self.embedding_dim,
+            self.epoch
+        )?;
+        writeln!(f, "{}", self.protocol)?;
+        writeln!(f, "Recall@1  {:.4}", s.recall_at_1)?;
+        writeln!(f, "Recall@5  {:.4}", s.recall_at_5)?;
+        writeln!(f, "Recall@10 {:.4}", s.recall_at_10)?;
+        write!(f, "Recall@20 {:.4}", s.recall_at_20)
+    }
 }
 
 pub fn run_train(args: TrainEmbedderArgs) -> Result<()> {
@@ -280,31 +303,14 @@ pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
     }
     let scores = evaluate(&trained.model, &set, trained.spec(), &device, 128)?;
     let report = EmbedderEvalReport {
-        recall_at_1: scores.recall_at_1,
-        recall_at_5: scores.recall_at_5,
-        recall_at_10: scores.recall_at_10,
-        recall_at_20: scores.recall_at_20,
+        run: args.run.clone(),
+        arch: trained.config.model.arch,
+        scores,
         params: trained.model.num_params(),
         embedding_dim: trained.config.model.embedding_dim,
         epoch: trained.epoch,
         protocol,
     };
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        println!(
-            "{} ({:?}, {} params, {}-d, epoch {})\n{}\nRecall@1  {:.4}\nRecall@5  {:.4}\nRecall@10 {:.4}\nRecall@20 {:.4}",
-            args.run.display(),
-            trained.config.model.arch,
-            report.params,
-            report.embedding_dim,
-            report.epoch,
-            report.protocol,
-            report.recall_at_1,
-            report.recall_at_5,
-            report.recall_at_10,
-            report.recall_at_20
-        );
-    }
+    print_report(&report, args.json)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `capsule-host` command line. Each subcommand family has its own module; this one
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
+mod args;
 mod bundle;
 mod data;
 mod embedder;
@@ -9,11 +10,16 @@ mod export;
 mod flash;
 mod pipeline;
 mod quantize;
+mod report;
 mod stylist;
 mod train;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+
+/// `train embedder` arguments for the shortest epochs that still take real steps: two batches
+/// of 4 identities × 2 pictures. For smoke runs (`pipeline --preset tiny`) and tests.
+pub const SHORT_EMBEDDER_EPOCHS: [&str; 4] = ["--pk", "4,2", "--steps-per-epoch", "2"];
 
 /// capsule-host — make the data, train and check the models, and ship them to a board.
 #[derive(Parser, Debug)]

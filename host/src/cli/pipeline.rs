@@ -3,16 +3,11 @@
 //! before it runs, so any step can be rerun by hand), and a step whose output exists is
 //! skipped, so an interrupted pipeline resumes.
 
+use super::SHORT_EMBEDDER_EPOCHS;
 use crate::data::fmnist;
-use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
-use crate::embedder::data::{DataFormat, DataSource, load_eval};
-use crate::embedder::{self, RetrievalScores, TrainedEmbedder};
-use crate::flash::copy_tree;
-use crate::stylist::{self, Checkpoint, StylistScores, TrainedStylist, features};
-use crate::training::Backend;
+use crate::pipeline::{EVALUATION_FILE, demo_wardrobe, evaluate};
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -50,7 +45,7 @@ struct Plan {
     garments: &'static str,
     views: &'static str,
     outfits: &'static str,
-    embedder: &'static [&'static str],
+    embedder: Vec<&'static str>,
     /// Mix Fashion-MNIST (from `fmnist::DEFAULT_DIR`) into the embedder's training.
     mix_fmnist: bool,
     stylist: &'static [&'static str],
@@ -71,7 +66,7 @@ impl Preset {
                 garments: "800",
                 views: "4",
                 outfits: "1500",
-                embedder: &[
+                embedder: vec![
                     "--preset",
                     "compact",
                     "--loss",
@@ -110,16 +105,11 @@ impl Preset {
                 garments: "40",
                 views: "3",
                 outfits: "60",
-                embedder: &[
-                    "--preset",
-                    "tiny",
-                    "--epochs",
-                    "1",
-                    "--pk",
-                    "4,2",
-                    "--steps-per-epoch",
-                    "2",
-                ],
+                embedder: [
+                    &["--preset", "tiny", "--epochs", "1"][..],
+                    &SHORT_EMBEDDER_EPOCHS,
+                ]
+                .concat(),
                 mix_fmnist: false,
                 stylist: &[
                     "--layers",
@@ -148,12 +138,6 @@ const WARDROBE_SEED: &str = "77";
 const TEST_SEED: &str = "2";
 const STYLIST_SEED: &str = "11";
 const STYLIST_TEST_SEED: &str = "12";
-/// The measured figures of a pipeline run (what the model card quotes).
-pub const EVALUATION_FILE: &str = "evaluation.json";
-/// Test-time context sizes the stylist is evaluated at.
-const CONTEXTS: [usize; 2] = [0, 15];
-/// Fashion-MNIST test pictures the embedder is evaluated on (class retrieval).
-const FMNIST_EVAL: usize = 2000;
 
 fn path(p: &Path) -> String {
     p.display().to_string()
@@ -238,7 +222,7 @@ pub fn run(args: PipelineArgs) -> Result<()> {
         "--out",
         &path(&embedder),
     ]);
-    train.extend(strings(plan.embedder));
+    train.extend(strings(&plan.embedder));
     if plan.mix_fmnist {
         train.extend(["--mix-fmnist".to_string(), path(fmnist_dir)]);
     }
@@ -359,6 +343,12 @@ pub fn run(args: PipelineArgs) -> Result<()> {
     if !evaluation.exists() {
         eprintln!("== evaluation on unseen seeds");
         let report = evaluate(&embedder, &stylist, &test_data, &stylist_test)?;
+        if report.embedder_fmnist.is_none() {
+            eprintln!(
+                "note: no Fashion-MNIST in {}: skipped",
+                fmnist_dir.display()
+            );
+        }
         let json = serde_json::to_string_pretty(&report)?;
         capsule_device::fsutil::write_atomic(&evaluation, json.as_bytes())
             .with_context(|| format!("writing {}", evaluation.display()))?;
@@ -393,96 +383,4 @@ fn synth_outfits(
         seed,
     ]));
     step(name, &dir.join("synth.json"), &synth)
-}
-
-/// The demo wardrobe: the Polyvore-format set of the wardrobe data (what `capsule wardrobe
-/// import` reads) and `camera.jpg`, a camera-like view of one of its garments (what the
-/// demo holds up to the mirror).
-fn demo_wardrobe(data: &Path, out: &Path) -> Result<()> {
-    copy_tree(&data.join("polyvore"), out)?;
-    // The photo: the first listed camera view of a top.
-    let views = data.join("inshop/list_eval_partition.txt");
-    let list =
-        std::fs::read_to_string(&views).with_context(|| format!("reading {}", views.display()))?;
-    let photo = list
-        .lines()
-        .skip(2)
-        .filter_map(|l| l.split_whitespace().next())
-        .find(|name| name.contains("Tees_Tanks") || name.contains("Blouses"))
-        .with_context(|| format!("no top among the views in {}", views.display()))?;
-    let (from, to) = (data.join("inshop").join(photo), out.join("camera.jpg"));
-    std::fs::copy(&from, &to)
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    Ok(())
-}
-
-/// What `evaluation.json` holds.
-#[derive(Debug, Serialize)]
-pub struct Evaluation {
-    /// Synthetic In-shop of the unseen seed: camera views against camera views and product
-    /// shots of other garments than those trained on.
-    pub embedder_synthetic_inshop: RetrievalScores,
-    /// Fashion-MNIST class retrieval on the first test pictures (never trained on: the
-    /// default preset mixes in the training pictures only).
-    pub embedder_fmnist: Option<RetrievalScores>,
-    /// Stylist on an unseen seed's test outfits (the stylist's own test set), per test-time
-    /// context K.
-    pub stylist: Vec<StylistScores>,
-}
-
-/// The embedder on `test`'s In-shop views and Fashion-MNIST, the stylist on
-/// `stylist_test`'s outfits.
-fn evaluate(
-    embedder_run: &Path,
-    stylist_run: &Path,
-    test: &Path,
-    stylist_test: &Path,
-) -> Result<Evaluation> {
-    let device = burn::tensor::Device::flex();
-    let embedder = TrainedEmbedder::load(embedder_run, &device)?;
-    let retrieval = |source: DataSource| -> Result<RetrievalScores> {
-        let set = load_eval(&source)
-            .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
-        Ok(embedder::evaluate::evaluate(
-            &embedder.model,
-            &set,
-            embedder.spec(),
-            &device,
-            128,
-        )?)
-    };
-    let inshop = retrieval(DataSource {
-        dir: test.join("inshop"),
-        format: DataFormat::Inshop,
-        limit: None,
-        eval_limit: None,
-    })?;
-    let fmnist_dir = Path::new(fmnist::DEFAULT_DIR);
-    let fmnist = if fmnist_dir.exists() {
-        Some(retrieval(DataSource {
-            dir: fmnist_dir.to_path_buf(),
-            format: DataFormat::Fmnist,
-            limit: None,
-            eval_limit: Some(FMNIST_EVAL),
-        })?)
-    } else {
-        eprintln!(
-            "note: no Fashion-MNIST in {}: skipped",
-            fmnist_dir.display()
-        );
-        None
-    };
-    let stylist = TrainedStylist::load(stylist_run, Checkpoint::Best, Backend::Flex)?;
-    let data = PolyvoreDataset::load(&stylist_test.join("polyvore"), Variant::Nondisjoint)?;
-    let (source, style) = features::split_style(&stylist.config.feature_source);
-    let features = features::compute_with_embedder(&data, &embedder, source.to_string(), style)?;
-    let scores = CONTEXTS
-        .iter()
-        .map(|&k| stylist::evaluate(&stylist, &data, &features, Split::Test, k, 0))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Evaluation {
-        embedder_synthetic_inshop: inshop,
-        embedder_fmnist: fmnist,
-        stylist: scores,
-    })
 }

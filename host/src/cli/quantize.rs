@@ -1,6 +1,7 @@
 //! `capsule-host quantize`: int8 and f16-weight variants of a trained embedder, with what
 //! each costs in accuracy and buys in size and speed.
 
+use super::report::print_report;
 use crate::onnx::quantize::Int8Options;
 use crate::quantize::{DEFAULT_CALIBRATION, QuantizeOptions, quantize_run};
 use anyhow::{Context, Result};
@@ -75,35 +76,7 @@ pub fn run(args: QuantizeArgs) -> Result<()> {
     };
     let report = quantize_run(&args.run, &args.out, &options)
         .with_context(|| format!("quantizing {}", args.run.display()))?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
-    }
-    println!(
-        "{} (epoch {}), {}; burn Recall@1 {:.4}; int8 calibrated on {} pictures",
-        report.run.display(),
-        report.epoch,
-        report.evaluation,
-        report.burn_recall_at_1,
-        report.calibration_pictures
-    );
-    println!(
-        "{:<6} {:>10} {:>10} {:>7} {:>11} {:>8} {:>9} {:>10}",
-        "prec", "file B", "weight B", "ratio", "max |err|", "R@1", "ΔR@1 pt", "ms (1 thr)"
-    );
-    for v in &report.variants {
-        println!(
-            "{:<6} {:>10} {:>10} {:>6.2}x {:>11.3e} {:>8.4} {:>+9.2} {:>10.2}",
-            v.precision,
-            v.file_bytes,
-            v.weight_bytes,
-            v.weight_ratio,
-            v.golden_max_error,
-            v.recall_at_1,
-            v.recall_at_1_delta_points,
-            v.latency_ms_1thread
-        );
-    }
-    println!("files and quantize-report.json in {}", args.out.display());
+    print_report(&report, args.json)?;
+    eprintln!("files and quantize-report.json in {}", args.out.display());
     Ok(())
 }

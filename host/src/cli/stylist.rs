@@ -1,15 +1,19 @@
 //! `capsule-host stylist features`, `capsule-host train stylist` and
 //! `capsule-host eval stylist`.
 
-use super::eval::{OutfitDataArgs, SplitArg, VariantArg};
+use super::args::OutfitDataArgs;
+use super::report::print_report;
+use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
 use crate::embedder::TrainedEmbedder;
 use crate::stylist::features::{self, FeatureFile, input_dim};
 use crate::stylist::{
-    self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, TrainConfig, TrainedStylist,
+    self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, StylistScores, TrainConfig,
+    TrainedStylist,
 };
-use crate::training::Backend;
+use crate::training::{Backend, RunDir};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -117,13 +121,7 @@ pub fn run(command: StylistCommand) -> Result<()> {
             embedder,
             style,
         } => {
-            let data = OutfitDataArgs {
-                data,
-                variant: VariantArg::Nondisjoint,
-                split: SplitArg::Test,
-                json: false,
-            }
-            .load()?;
+            let data = PolyvoreDataset::load_dir(&data, Variant::Nondisjoint)?;
             let started = Instant::now();
             let file = match &embedder {
                 Some(run) => {
@@ -185,7 +183,8 @@ pub fn train(args: TrainStylistArgs) -> Result<()> {
 pub fn eval(args: EvalStylistArgs) -> Result<()> {
     let stylist = TrainedStylist::load(&args.run, args.checkpoint, args.backend)
         .with_context(|| format!("loading the stylist run {}", args.run.display()))?;
-    eprintln!("weights: {}", args.checkpoint.path(&args.run).display());
+    let run = RunDir::open(&args.run)?;
+    eprintln!("weights: {}", args.checkpoint.path(&run)?.display());
     let data = args.data.load()?;
     let features = match &args.features {
         Some(path) => FeatureFile::load(path)?,
@@ -203,20 +202,40 @@ pub fn eval(args: EvalStylistArgs) -> Result<()> {
         capsule_device::fsutil::write_atomic(path, &serde_json::to_vec(&scores.per_question)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    if args.data.json {
-        println!("{}", serde_json::to_string(&scores)?);
-    } else {
-        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-        println!(
-            "stylist {} on {} {:?}, context K = {}:\nFITB       {}\nFITB hard  {}\nAUC        {}",
-            args.run.display(),
-            data.root.display(),
-            args.data.split(),
-            scores.context_k,
-            show(scores.fitb),
-            show(scores.fitb_hard),
-            show(scores.auc)
-        );
-    }
+    let report = StylistEvalReport {
+        run: args.run.clone(),
+        data: data.root.clone(),
+        split: args.data.split(),
+        scores,
+    };
+    print_report(&report, args.data.json)?;
     Ok(())
+}
+
+/// What `eval stylist` prints.
+#[derive(Debug, Serialize)]
+pub struct StylistEvalReport {
+    pub run: PathBuf,
+    pub data: PathBuf,
+    pub split: Split,
+    #[serde(flatten)]
+    pub scores: StylistScores,
+}
+
+impl std::fmt::Display for StylistEvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let s = &self.scores;
+        writeln!(
+            f,
+            "stylist {} on {} {:?}, context K = {}:",
+            self.run.display(),
+            self.data.display(),
+            self.split,
+            s.context_k
+        )?;
+        writeln!(f, "FITB       {}", show(s.fitb))?;
+        writeln!(f, "FITB hard  {}", show(s.fitb_hard))?;
+        write!(f, "AUC        {}", show(s.auc))
+    }
 }

@@ -24,6 +24,13 @@ pub enum DataError {
     },
     #[error("{path}: {problem}")]
     File { path: PathBuf, problem: String },
+    #[error("{path}: cannot {step} the picture: {source}")]
+    Image {
+        path: PathBuf,
+        step: &'static str,
+        #[source]
+        source: Box<image::ImageError>,
+    },
 }
 
 impl DataError {
@@ -47,6 +54,15 @@ impl DataError {
             path: path.to_path_buf(),
             json_path: json_path.into(),
             problem: problem.into(),
+        }
+    }
+
+    /// A picture at `path` could not be decoded or encoded (`step`).
+    pub fn image(path: &Path, step: &'static str, source: image::ImageError) -> Self {
+        Self::Image {
+            path: path.to_path_buf(),
+            step,
+            source: Box::new(source),
         }
     }
 

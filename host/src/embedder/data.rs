@@ -1,8 +1,9 @@
 //! Datasets as labelled pictures in memory, and batches as tensors made by the shared
 //! preprocessing (`capsule_device::preprocess::preprocess_into`) — the same function the
-//! board runs on camera frames.
+//! board runs on camera frames — and through a network.
 
 use super::error::EmbedderError;
+use super::model::Embedder;
 use crate::data::DataError;
 use crate::data::fmnist::{FashionMnist, IdxSet};
 use crate::data::inshop::{EvalStatus, InShopDataset};
@@ -150,7 +151,7 @@ fn inshop_split(
 fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
     image::open(path)
         .map(|i| i.to_rgb8())
-        .map_err(|e| DataError::file(path, format!("cannot decode image: {e}")))
+        .map_err(|e| DataError::image(path, "decode", e))
 }
 
 /// Fashion-MNIST pictures (grey → RGB, as the preprocessing contract says), the first
@@ -179,6 +180,33 @@ pub fn batch_tensor(
         TensorData::new(buffer, spec.input_shape(images.len())),
         device,
     ))
+}
+
+/// Embeds `images` with `model` in batches of `batch_size`. Returns the row-major
+/// embeddings and their dimension.
+pub fn embed_images(
+    model: &Embedder,
+    images: &[RgbImage],
+    spec: &PreprocessSpec,
+    device: &Device,
+    batch_size: usize,
+) -> Result<(Vec<f32>, usize), EmbedderError> {
+    let mut out = Vec::new();
+    let mut dim = 0;
+    for chunk in images.chunks(batch_size.max(1)) {
+        let refs: Vec<&RgbImage> = chunk.iter().collect();
+        let e = model.forward(batch_tensor(&refs, spec, device)?);
+        dim = e.dims()[1];
+        out.extend(to_vec(e));
+    }
+    Ok((out, dim))
+}
+
+/// The values of a float tensor, row-major.
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .expect("the embedder computes in f32")
 }
 
 #[cfg(test)]

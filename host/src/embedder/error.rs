@@ -12,16 +12,22 @@ pub enum EmbedderError {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Sampler(#[from] super::sampler::SamplerError),
+    #[error("the mixed-in set {dir}: {source}")]
+    MixSampler {
+        dir: PathBuf,
+        #[source]
+        source: super::sampler::SamplerError,
+    },
     #[error(transparent)]
     Preprocess(#[from] capsule_device::preprocess::PreprocessError),
     #[error(transparent)]
     Run(#[from] crate::training::RunError),
     #[error(transparent)]
-    Write(#[from] capsule_device::fsutil::AtomicWriteError),
+    Checkpoint(#[from] crate::training::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Plot(#[from] crate::training::plot::PlotError),
     #[error(transparent)]
     Backend(#[from] crate::training::backend::BackendUnavailable),
-    #[error("{path}: {message}")]
-    Checkpoint { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
 }

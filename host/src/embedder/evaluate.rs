@@ -1,8 +1,7 @@
 //! Recall@K retrieval metrics and the embedder's evaluation on a protocol's held-out set.
 
-use super::data::{EvalSet, LabelledImages};
+use super::data::{EvalSet, LabelledImages, embed_images};
 use super::error::EmbedderError;
-use super::inference::embed_images;
 use super::model::Embedder;
 use burn::prelude::*;
 use capsule_device::preprocess::PreprocessSpec;

@@ -1,16 +1,20 @@
 //! Using a trained embedder: load it from a run directory and embed pictures. This is the
-//! API the ONNX export issue builds on (it needs the config, the weights and the forward).
+//! API the ONNX export, the quantizer and the bundler build on (they need the config, the
+//! weights and the forward).
 
-use super::data::batch_tensor;
+use super::checkpoint::{load_config, load_latest};
+use super::config::TrainConfig;
+use super::data::{embed_images, to_vec};
 use super::error::EmbedderError;
 use super::model::Embedder;
-use super::training::{TrainConfig, latest_checkpoint};
 use crate::training::RunDir;
-use crate::training::run::CONFIG_FILE;
 use burn::prelude::*;
 use capsule_device::preprocess::PreprocessSpec;
 use image::RgbImage;
 use std::path::Path;
+
+/// Pictures per forward pass of [`TrainedEmbedder::embed_images`].
+const BATCH: usize = 64;
 
 /// A trained embedder ready for inference.
 #[derive(Debug)]
@@ -28,24 +32,8 @@ impl TrainedEmbedder {
     /// Loads the last complete epoch's weights of the run at `run_dir` onto `device`.
     pub fn load(run_dir: &Path, device: &Device) -> Result<Self, EmbedderError> {
         let run = RunDir::open(run_dir)?;
-        let config: TrainConfig = run.read_json(CONFIG_FILE)?.ok_or_else(|| {
-            EmbedderError::Invalid(format!("{}: missing {CONFIG_FILE}", run_dir.display()))
-        })?;
-        let (epoch, path) = latest_checkpoint(&run)?.ok_or_else(|| {
-            EmbedderError::Invalid(format!(
-                "{}: no complete epoch yet; train first (`capsule-host train embedder --out {}`)",
-                run_dir.display(),
-                run_dir.display()
-            ))
-        })?;
-        let model = config
-            .model
-            .init(device)?
-            .try_load_file(&path)
-            .map_err(|e| EmbedderError::Checkpoint {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let config = load_config(&run)?;
+        let (epoch, model) = load_latest(&run, &config, device)?;
         Ok(Self {
             config,
             model: model.valid(),
@@ -77,32 +65,6 @@ impl TrainedEmbedder {
 
     /// Embeds pictures (preprocessed here by the shared function). Returns `(n × dim, dim)`.
     pub fn embed_images(&self, images: &[RgbImage]) -> Result<(Vec<f32>, usize), EmbedderError> {
-        embed_images(&self.model, images, self.spec(), &self.device, 64)
+        embed_images(&self.model, images, self.spec(), &self.device, BATCH)
     }
-}
-
-/// Embeds `images` in batches of `batch_size`. Returns the row-major embeddings and their
-/// dimension.
-pub fn embed_images(
-    model: &Embedder,
-    images: &[RgbImage],
-    spec: &PreprocessSpec,
-    device: &Device,
-    batch_size: usize,
-) -> Result<(Vec<f32>, usize), EmbedderError> {
-    let mut out = Vec::new();
-    let mut dim = 0;
-    for chunk in images.chunks(batch_size.max(1)) {
-        let refs: Vec<&RgbImage> = chunk.iter().collect();
-        let e = model.forward(batch_tensor(&refs, spec, device)?);
-        dim = e.dims()[1];
-        out.extend(to_vec(e));
-    }
-    Ok((out, dim))
-}
-
-fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .try_to_vec::<f32>()
-        .expect("embeddings are f32")
 }

@@ -1,13 +1,17 @@
-//! The garment embedder (issue #3): an SE-ResNet stem with a capsule head trained with MSML
-//! over P×K batches, a plain residual CNN baseline, training with resumable `.bpk` checkpoints
-//! and Recall@K evaluation.
+//! The garment embedder: an SE-ResNet stem with a capsule head trained with MSML over P×K
+//! batches, a plain residual CNN baseline, training with resumable checkpoints and Recall@K
+//! evaluation.
 //!
-//! Layout follows burn's examples: [`model`] (module + config), [`data`] (datasets and
-//! batches), [`training`], [`evaluate`] and [`inference`]; the parts are [`se_resnet`],
-//! [`capsules`], [`loss`], [`sampler`] and [`augment`].
+//! Layout follows burn's examples, each file importing only those before it: [`model`]
+//! (module + its config) ← [`data`] (datasets, batches, embedding in batches) ← [`config`]
+//! (the training config) ← [`checkpoint`] (a run's saved state) ← [`evaluate`] ←
+//! [`training`], and [`inference`] beside them. The parts are [`se_resnet`], [`capsules`],
+//! [`loss`], [`sampler`], [`augment`] and [`mix`].
 
 pub mod augment;
 pub mod capsules;
+pub mod checkpoint;
+pub mod config;
 pub mod data;
 pub mod error;
 pub mod evaluate;
@@ -19,8 +23,9 @@ pub mod sampler;
 pub mod se_resnet;
 pub mod training;
 
+pub use config::TrainConfig;
 pub use error::EmbedderError;
 pub use evaluate::{RetrievalScores, recall_at_k};
 pub use inference::TrainedEmbedder;
 pub use model::{Arch, Embedder, EmbedderConfig};
-pub use training::{EpochMetrics, TrainConfig, TrainOptions, train};
+pub use training::{EpochMetrics, TrainOptions, train};

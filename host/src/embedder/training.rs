@@ -5,80 +5,29 @@
 //! and augmentations come from an RNG seeded by `(seed, epoch)` alone.
 
 use super::augment::Augment;
-use super::data::{self, DataSource, LabelledImages, batch_tensor};
+use super::config::TrainConfig;
+use super::data::{self, LabelledImages, batch_tensor};
 use super::error::EmbedderError;
 use super::evaluate::evaluate;
-use super::loss::LossKind;
 use super::mix::{self, BatchSource, MixConfig};
-use super::model::{Embedder, EmbedderConfig};
 use super::sampler::PkSampler;
+use crate::training::checkpoint::{self, Resumed, reseed_after_first_epoch, store_or_check_config};
 use crate::training::plot::{self, Panel, Series};
-use crate::training::run::CONFIG_FILE;
 use crate::training::{Backend, RunDir, progress};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use capsule_device::fsutil::write_atomic;
-use capsule_device::preprocess::PreprocessSpec;
+use burn::optim::{AdamConfig, GradientsParams};
 use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// Name of the curve plot in a run directory.
 pub const PLOT_FILE: &str = "curves.png";
 /// Pictures per forward pass when embedding the held-out set.
 const EVAL_BATCH: usize = 128;
-
-/// Everything a run was started with; saved as `config.json` and compared on resume.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrainConfig {
-    pub model: EmbedderConfig,
-    /// The preprocessing contract; `size` equals `model.input_size`.
-    pub preprocess: PreprocessSpec,
-    pub data: DataSource,
-    pub loss: LossKind,
-    pub margin: f32,
-    /// Temperature of `--loss soft-msml` (ignored by the other losses). Runs saved before
-    /// the soft variant existed load with the default.
-    #[serde(default = "default_temperature")]
-    pub temperature: f32,
-    pub learning_rate: f64,
-    /// Identities per batch.
-    pub p: usize,
-    /// Pictures per identity.
-    pub k: usize,
-    /// Total epochs; the only setting a resumed run may change (to train longer).
-    pub epochs: usize,
-    /// Batches per epoch; `None`: enough to see every training picture about once.
-    pub steps_per_epoch: Option<usize>,
-    pub seed: u64,
-    pub augment: Augment,
-    /// A second training set mixed in by whole batches (`--mix-fmnist`); absent in runs of
-    /// one set, including every run saved before mixing existed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mix: Option<MixConfig>,
-}
-
-/// The soft-MSML temperature when a config does not say. Distances of unit embeddings lie
-/// in [0, 2]; at τ = 0.1 a pair 0.2 less hard than the hardest gets e⁻² ≈ 0.14 of its
-/// weight, so the gradient still goes mostly to the hard pairs.
-pub fn default_temperature() -> f32 {
-    0.1
-}
-
-impl TrainConfig {
-    /// The same config with `epochs` ignored, to compare a resumed run with its start.
-    fn resumable(&self) -> Self {
-        Self {
-            epochs: 0,
-            ..self.clone()
-        }
-    }
-}
 
 /// One line of `metrics.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,38 +46,6 @@ pub struct EpochMetrics {
     pub train_images_per_second: f64,
 }
 
-/// File of the weights after `epoch`.
-pub fn checkpoint_file(epoch: usize) -> String {
-    format!("checkpoint-{epoch:04}.bpk")
-}
-
-/// File of the optimizer state after `epoch`.
-pub fn optimizer_file(epoch: usize) -> String {
-    format!("optimizer-{epoch:04}.bpk")
-}
-
-/// The last complete epoch of a run and its weights file; `None` before the first.
-///
-/// An epoch is complete once `metrics.json` lists it — that file is written after the
-/// checkpoint, so a run killed in between resumes from the previous epoch.
-pub fn latest_checkpoint(run: &RunDir) -> Result<Option<(usize, PathBuf)>, EmbedderError> {
-    let metrics: Vec<EpochMetrics> = run.metrics()?;
-    let Some(last) = metrics.last() else {
-        return Ok(None);
-    };
-    let path = run.file(&checkpoint_file(last.epoch));
-    if !path.is_file() {
-        return Err(EmbedderError::Checkpoint {
-            path,
-            message: format!(
-                "metrics.json lists epoch {} but its checkpoint is missing",
-                last.epoch
-            ),
-        });
-    }
-    Ok(Some((last.epoch, path)))
-}
-
 /// How a training run reports progress.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TrainOptions {
@@ -143,38 +60,9 @@ pub fn train(
     backend: Backend,
     options: TrainOptions,
 ) -> Result<Vec<EpochMetrics>, EmbedderError> {
-    config.model.validate()?;
-    if config.preprocess.size as usize != config.model.input_size {
-        return Err(EmbedderError::Invalid(format!(
-            "preprocess size {} differs from the model's input_size {}",
-            config.preprocess.size, config.model.input_size
-        )));
-    }
-    if config.loss == LossKind::SoftMsml
-        && (config.temperature.is_nan() || config.temperature <= 0.0)
-    {
-        return Err(EmbedderError::Invalid(format!(
-            "soft-msml needs a positive --temperature; got {}",
-            config.temperature
-        )));
-    }
-    if let Some(m) = &config.mix
-        && m.ratio == 0
-    {
-        return Err(EmbedderError::Invalid(
-            "the mix ratio (primary batches per mixed-in batch) must be at least 1".into(),
-        ));
-    }
+    config.validate()?;
     let run = RunDir::create(run_dir)?;
-    if let Some(previous) = run.read_json::<TrainConfig>(CONFIG_FILE)?
-        && previous.resumable() != config.resumable()
-    {
-        return Err(EmbedderError::Invalid(format!(
-            "{} was started with different settings (only --epochs may change when resuming); use another --out",
-            run_dir.display()
-        )));
-    }
-    run.write_json(CONFIG_FILE, config)?;
+    store_or_check_config(&run, config)?;
     let mut metrics: Vec<EpochMetrics> = run.metrics()?;
     if metrics.len() >= config.epochs {
         return Ok(metrics);
@@ -202,32 +90,23 @@ pub fn train(
     let device = backend.training_device()?;
     let eval_device = backend.device()?;
     device.seed(config.seed);
-    let mut model = config.model.init(&device)?;
-    let mut optimizer = AdamConfig::new().init();
-    if let Some((epoch, path)) = latest_checkpoint(&run)? {
-        let load_err = |path: PathBuf| {
-            move |e: burn::store::RecordError| EmbedderError::Checkpoint {
-                path,
-                message: e.to_string(),
-            }
-        };
-        model = model.try_load_file(&path).map_err(load_err(path.clone()))?;
-        let opt_path = run.file(&optimizer_file(epoch));
-        optimizer = optimizer
-            .load(&opt_path)
-            .map_err(load_err(opt_path.clone()))?;
-    }
+    let Resumed {
+        epochs_done,
+        mut model,
+        mut optimizer,
+    } = checkpoint::resume(&run, config.model.init(&device)?, AdamConfig::new().init())?;
+    metrics.truncate(epochs_done);
 
-    for epoch in metrics.len() + 1..=config.epochs {
+    for epoch in epochs_done + 1..=config.epochs {
         let started = Instant::now();
         let bar = progress::bar(steps as u64, "batches");
         bar.set_prefix(format!("epoch {epoch}/{}", config.epochs));
         if !options.progress {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(
-            config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-        );
+        let epoch_seed = config.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+        reseed_after_first_epoch(&device, epoch, epoch_seed);
         let mut sums = LossSums::default();
         for (step, &source) in schedule.iter().enumerate() {
             let (set, sampler) = match (source, &mixed) {
@@ -264,7 +143,7 @@ pub fn train(
             &eval_device,
             EVAL_BATCH,
         )?;
-        save_checkpoint(&run, epoch, &model, &optimizer)?;
+        checkpoint::save(&run, epoch, &model, &optimizer)?;
         metrics.push(EpochMetrics {
             epoch,
             loss: sums.primary(),
@@ -274,12 +153,8 @@ pub fn train(
             train_images_per_second: (steps * sampler.batch_size()) as f64 / train_seconds,
         });
         run.save_metrics(&metrics)?;
+        checkpoint::prune(&run, epoch);
         plot_curves(&run, &metrics)?;
-        if epoch > 1 {
-            for old in [checkpoint_file(epoch - 1), optimizer_file(epoch - 1)] {
-                let _ = std::fs::remove_file(run.file(&old));
-            }
-        }
         if options.progress {
             let m = metrics.last().expect("just pushed");
             let mix_loss = m
@@ -300,12 +175,11 @@ fn load_mix(
     config: &TrainConfig,
 ) -> Result<(LabelledImages, PkSampler), EmbedderError> {
     let set = data::load_train(&mix.data)?;
-    let sampler = PkSampler::new(&set.labels, config.p, config.k).map_err(|e| {
-        EmbedderError::Invalid(format!(
-            "the mixed-in set {} ({:?}): {e}",
-            mix.data.dir.display(),
-            mix.data.format
-        ))
+    let sampler = PkSampler::new(&set.labels, config.p, config.k).map_err(|source| {
+        EmbedderError::MixSampler {
+            dir: mix.data.dir.clone(),
+            source,
+        }
     })?;
     Ok((set, sampler))
 }
@@ -354,32 +228,6 @@ fn augmented(
         .collect()
 }
 
-fn save_checkpoint(
-    run: &RunDir,
-    epoch: usize,
-    model: &Embedder,
-    optimizer: &ModuleOptimizer,
-) -> Result<(), EmbedderError> {
-    let record_err = |name: String| {
-        let path = run.file(&name);
-        move |e: burn::store::RecordError| EmbedderError::Checkpoint {
-            path,
-            message: e.to_string(),
-        }
-    };
-    let name = checkpoint_file(epoch);
-    let bytes = model
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(record_err(name.clone()))?;
-    write_atomic(&run.file(&name), &bytes)?;
-    let name = optimizer_file(epoch);
-    let bytes = optimizer.into_bytes().map_err(record_err(name.clone()))?;
-    write_atomic(&run.file(&name), &bytes)?;
-    Ok(())
-}
-
 fn plot_curves(run: &RunDir, metrics: &[EpochMetrics]) -> Result<(), EmbedderError> {
     let series = |label: &str, f: fn(&EpochMetrics) -> f64| Series {
         label: label.into(),
@@ -405,57 +253,18 @@ fn plot_curves(run: &RunDir, metrics: &[EpochMetrics]) -> Result<(), EmbedderErr
             series: vec![series("R@1", |m| m.recall_at_1)],
         },
     ];
-    let path = run.file(PLOT_FILE);
-    plot::save(&path, &panels).map_err(|e| EmbedderError::Checkpoint {
-        path,
-        message: format!("cannot write the plot: {e}"),
-    })
+    Ok(plot::save(&run.file(PLOT_FILE), &panels)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::inshop::test_fixture;
-    use crate::embedder::data::DataFormat;
-    use crate::embedder::model::Arch;
+    use crate::embedder::config::tests::tiny as config;
+    use crate::embedder::data::{DataFormat, DataSource};
+    use crate::training::checkpoint::latest_weights;
+    use crate::training::run::CONFIG_FILE;
     use burn::tensor::Device;
-
-    fn config(dir: &Path, epochs: usize) -> TrainConfig {
-        let model = EmbedderConfig::tiny(Arch::Cnn);
-        TrainConfig {
-            preprocess: PreprocessSpec {
-                size: model.input_size as u32,
-                ..PreprocessSpec::default()
-            },
-            model,
-            data: DataSource {
-                dir: dir.to_path_buf(),
-                format: DataFormat::Inshop,
-                limit: None,
-                eval_limit: None,
-            },
-            loss: LossKind::Triplet,
-            margin: 0.3,
-            temperature: default_temperature(),
-            learning_rate: 1e-3,
-            p: 2,
-            k: 2,
-            epochs,
-            steps_per_epoch: Some(1),
-            seed: 4,
-            augment: Augment::default(),
-            mix: None,
-        }
-    }
-
-    #[test]
-    fn configs_saved_before_the_temperature_field_still_load() {
-        let config = config(Path::new("/data"), 3);
-        let mut json = serde_json::to_value(&config).unwrap();
-        json.as_object_mut().unwrap().remove("temperature");
-        let old: TrainConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(old, config);
-    }
 
     #[test]
     fn a_mixed_run_trains_on_both_sets_records_the_mix_and_resumes() {
@@ -491,9 +300,11 @@ mod tests {
         // The mix is part of the run: a different ratio is another run, a longer one resumes.
         let mut other = mixed(2);
         other.mix.as_mut().unwrap().ratio = 1;
-        let err = train(&other, &out, Backend::Flex, Default::default()).unwrap_err();
+        let err = train(&other, &out, Backend::Flex, Default::default())
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.to_string().contains("only --epochs may change"),
+            err.contains("`mix.ratio` was 2, now 1") && err.contains("only --epochs may change"),
             "{err}"
         );
         let resumed = train(&mixed(2), &out, Backend::Flex, Default::default()).unwrap();
@@ -533,10 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_of_one_set_save_no_mix_and_old_metrics_load() {
-        let config = config(Path::new("/data"), 3);
-        let json = serde_json::to_value(&config).unwrap();
-        assert!(json.get("mix").is_none());
+    fn metrics_saved_before_mixing_load() {
         let metrics: EpochMetrics = serde_json::from_str(
             r#"{"epoch":1,"loss":0.5,"recall_at_1":0.25,"seconds":2.0,"train_images_per_second":9.0}"#,
         )
@@ -558,7 +366,7 @@ mod tests {
         .unwrap();
         assert_eq!(first.len(), 1);
         let run = RunDir::open(&out).unwrap();
-        let (epoch, path) = latest_checkpoint(&run).unwrap().unwrap();
+        let (epoch, path) = latest_weights(&run).unwrap().unwrap();
         assert_eq!(
             (epoch, path.file_name().unwrap()),
             (1, "checkpoint-0001.bpk".as_ref())
@@ -566,9 +374,11 @@ mod tests {
 
         let mut changed = config(data.path(), 2);
         changed.seed = 5;
-        let err = train(&changed, &out, Backend::Flex, Default::default()).unwrap_err();
+        let err = train(&changed, &out, Backend::Flex, Default::default())
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.to_string().contains("only --epochs may change"),
+            err.contains("`seed` was 4, now 5") && err.contains("only --epochs may change"),
             "{err}"
         );
 

@@ -74,14 +74,6 @@ impl GraphBuilder {
         name.to_string()
     }
 
-    /// An int64 graph input (indices, e.g. edge lists).
-    pub fn input_i64(&mut self, name: &str, dims: &[Dim]) -> String {
-        self.define(name);
-        self.inputs
-            .push(value_info(name, dims, pb::tensor_proto::DataType::Int64));
-        name.to_string()
-    }
-
     /// Declares `name` a graph output.
     pub fn output(&mut self, name: &str, dims: &[Dim]) {
         if !self.defined.contains(name) && self.error.is_none() {

@@ -5,8 +5,8 @@
 //! one per question). A question's embeddings then score its pairs through the shared
 //! metric code in `crate::eval`, so the stylist and the baselines are measured alike.
 
-use super::StylistError;
 use super::context::{QuestionGraph, question_graph};
+use super::error::StylistError;
 use super::features::FeatureFile;
 use super::graph::{ItemGraph, MessageEdges};
 use super::inference::TrainedStylist;

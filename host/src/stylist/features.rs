@@ -41,6 +41,22 @@ pub const APPEARANCE_SOURCE: &str = "appearance-v1";
 pub enum FeatureError {
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
+    #[error(transparent)]
+    Read(#[from] crate::data::DataError),
+    #[error("cannot encode the feature file {path}: {source}")]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(transparent)]
+    Write(#[from] capsule_device::fsutil::AtomicWriteError),
+    #[error("embedding the item pictures of {path}: {source}")]
+    Embed {
+        path: PathBuf,
+        #[source]
+        source: Box<crate::embedder::EmbedderError>,
+    },
     #[error("{path}: item {id} has {got} features, the file says dim = {expected}")]
     Dimension {
         path: PathBuf,
@@ -58,11 +74,12 @@ pub enum FeatureError {
         "features come from {got:?}, the model was trained on {expected:?} features; compute the same kind for this data"
     )]
     WrongSource { expected: String, got: String },
-    #[error("image of item {id} ({path}): {message}")]
+    #[error("image of item {id} ({path}): {source}")]
     Image {
         id: String,
         path: PathBuf,
-        message: String,
+        #[source]
+        source: Box<image::ImageError>,
     },
 }
 
@@ -83,9 +100,7 @@ impl FeatureFile {
             path: path.to_path_buf(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| file_error(e.to_string()))?;
-        let file: FeatureFile =
-            serde_json::from_slice(&bytes).map_err(|e| file_error(e.to_string()))?;
+        let file: FeatureFile = crate::data::error::parse_json(path)?;
         if file.format != FORMAT {
             return Err(file_error(format!(
                 "format is {:?}, expected {FORMAT:?}",
@@ -110,14 +125,11 @@ impl FeatureFile {
 
     /// Writes the file atomically.
     pub fn save(&self, path: &Path) -> Result<(), FeatureError> {
-        let bytes = serde_json::to_vec(self).map_err(|e| FeatureError::File {
+        let bytes = serde_json::to_vec(self).map_err(|source| FeatureError::Encode {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
-        write_atomic(path, &bytes).map_err(|e| FeatureError::File {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        Ok(write_atomic(path, &bytes)?)
     }
 
     pub fn get(&self, id: &str) -> Result<&[f32], FeatureError> {
@@ -132,10 +144,10 @@ impl FeatureFile {
 fn open_item(item: &PolyvoreItem) -> Result<RgbImage, FeatureError> {
     image::open(&item.image)
         .map(|p| p.to_rgb8())
-        .map_err(|e| FeatureError::Image {
+        .map_err(|source| FeatureError::Image {
             id: item.item_id.clone(),
             path: item.image.clone(),
-            message: e.to_string(),
+            source: Box::new(source),
         })
 }
 
@@ -220,12 +232,13 @@ pub fn compute_with_embedder(
             .par_iter()
             .map(|item| open_item(item))
             .collect::<Result<Vec<_>, FeatureError>>()?;
-        let (vectors, d) = embedder
-            .embed_images(&pictures)
-            .map_err(|e| FeatureError::File {
-                path: data.root.clone(),
-                message: format!("embedding item pictures: {e}"),
-            })?;
+        let (vectors, d) =
+            embedder
+                .embed_images(&pictures)
+                .map_err(|source| FeatureError::Embed {
+                    path: data.root.clone(),
+                    source: Box::new(source),
+                })?;
         dim = d + if style { STYLE_DIM } else { 0 };
         for ((item, v), picture) in chunk.iter().zip(vectors.chunks(d.max(1))).zip(&pictures) {
             let mut row = v.to_vec();

@@ -2,14 +2,14 @@
 //! (the training data, another seed's data, a wardrobe) and scores pairs of embeddings.
 //! This is the API the device port and the ONNX export build on.
 
-use super::StylistError;
+use super::checkpoint::{Checkpoint, load_config, load_standardizer, load_stylist};
+use super::config::TrainConfig;
+use super::error::StylistError;
 use super::features::{FeatureError, FeatureFile, Standardizer, node_inputs};
 use super::graph::{ItemGraph, MessageEdges};
 use super::model::{DecoderTable, Neighbourhood, Stylist, to_vec};
-use super::training::{Checkpoint, STANDARDIZER_FILE, TrainConfig};
 use crate::training::{Backend, RunDir};
 use burn::module::Module;
-use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Device, Tensor, TensorData};
 use capsule_device::GarmentType;
 use capsule_device::stylist::EncoderInputs;
@@ -28,17 +28,17 @@ pub struct TrainedStylist {
 
 impl TrainedStylist {
     /// Loads `run_dir/{config.json, standardizer.json}` and the `checkpoint`'s weights
-    /// (`best.bpk` or `model.bpk`, see [`Checkpoint`]) onto `backend`'s device.
+    /// (`best.bpk` or the last epoch's, see [`Checkpoint`]) onto `backend`'s device.
     pub fn load(
         run_dir: &Path,
         checkpoint: Checkpoint,
         backend: Backend,
     ) -> Result<Self, StylistError> {
         let run = RunDir::open(run_dir)?;
-        let config: TrainConfig = read(&run, crate::training::run::CONFIG_FILE)?;
-        let standardizer: Standardizer = read(&run, STANDARDIZER_FILE)?;
+        let config = load_config(&run)?;
+        let standardizer = load_standardizer(&run)?;
         let device = backend.device()?;
-        let model = load_weights(&config, &checkpoint.path(run_dir), &device)?;
+        let model = load_stylist(&config, &checkpoint.path(&run)?, &device)?;
         Ok(Self::new(config, model, standardizer, device))
     }
 
@@ -99,20 +99,6 @@ impl TrainedStylist {
         to_vec(self.model.encoder.forward(x, &nb).into_data())
     }
 
-    /// Embeddings of every node of `graph` with all its edges as context — what the device
-    /// does with a wardrobe graph. Row-major `[graph.len(), hidden]`, in node order.
-    pub fn embed_graph(
-        &self,
-        graph: &ItemGraph,
-        features: &FeatureFile,
-    ) -> Result<Vec<f32>, StylistError> {
-        let inputs = self.node_inputs(graph, features)?;
-        Ok(self.encode(
-            &inputs,
-            &MessageEdges::from_undirected(graph.len(), &graph.edges),
-        ))
-    }
-
     /// Compatibility logit of two embeddings of garment types `ta`, `tb` (higher = better).
     pub fn pair_logit(&self, a: &[f32], ta: usize, b: &[f32], tb: usize) -> f32 {
         self.decoder.logit(a, ta, b, tb)
@@ -147,82 +133,24 @@ impl TrainedStylist {
     }
 }
 
-/// Builds the network described by `config` and fills it from a `.bpk` checkpoint. The
-/// decoder form comes from `config`: a checkpoint saved with another form does not fit and
-/// is refused with a message that names the form.
-pub fn load_weights(
-    config: &TrainConfig,
-    path: &Path,
-    device: &Device,
-) -> Result<Stylist, StylistError> {
-    let mut model = config.model.init(device);
-    let mut store = BurnpackStore::from_file(path).auto_extension(false);
-    model
-        .load_from(&mut store)
-        .map_err(|e| StylistError::Checkpoint {
-            path: path.to_path_buf(),
-            message: format!(
-                "{e:?} (the run's config.json says decoder {:?}, form {:?}: were these weights \
-                 saved with another decoder or form?)",
-                config.model.decoder, config.model.decoder_form
-            ),
-        })?;
-    Ok(model)
-}
-
-/// Writes a `.bpk` checkpoint atomically (to a temporary name, then renamed), so a run killed
-/// while saving keeps its previous checkpoint.
-pub fn save_weights(model: &Stylist, path: &Path) -> Result<(), StylistError> {
-    let tmp = path.with_extension("bpk.partial");
-    let error = |message: String| StylistError::Checkpoint {
-        path: path.to_path_buf(),
-        message,
-    };
-    let mut store = BurnpackStore::from_file(&tmp)
-        .auto_extension(false)
-        .overwrite(true);
-    model
-        .save_into(&mut store)
-        .map_err(|e| error(format!("{e:?}")))?;
-    std::fs::rename(&tmp, path).map_err(|e| error(e.to_string()))
-}
-
-fn read<T: serde::de::DeserializeOwned>(run: &RunDir, name: &str) -> Result<T, StylistError> {
-    run.read_json(name)?.ok_or_else(|| StylistError::Config {
-        path: run.file(name),
-        message: "missing: is this a stylist training run?".into(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stylist::model::{DecoderForm, DecoderKind, StylistConfig};
-    use crate::stylist::training::CHECKPOINT_FILE;
-
-    fn train_config(decoder_form: DecoderForm) -> TrainConfig {
-        let model = StylistConfig {
-            input_dim: 3,
-            hidden: 4,
-            layers: 2,
-            dropout: 0.0,
-            decoder: DecoderKind::TypeAware,
-            decoder_form,
-        };
-        TrainConfig::new(model, "data".into(), "features.json".into())
-    }
+    use crate::stylist::config::tests::tiny;
+    use crate::stylist::model::{DecoderForm, DecoderKind};
+    use crate::training::checkpoint::save_weights;
 
     #[test]
-    fn checkpoint_round_trips_the_weights() {
+    fn saved_weights_load_back_to_the_same_stylist() {
         let device = Device::flex();
         device.seed(7);
         for form in [DecoderForm::Distance, DecoderForm::DistanceProduct] {
-            let config = train_config(form);
+            let config = tiny(3, DecoderKind::TypeAware, form);
             let weights = config.model.init(&device);
             let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join(CHECKPOINT_FILE);
+            let path = dir.path().join("weights.bpk");
             save_weights(&weights, &path).unwrap();
-            let loaded = load_weights(&config, &path, &device).unwrap();
+            let loaded = load_stylist(&config, &path, &device).unwrap();
             assert_eq!(loaded.decoder.table(), weights.decoder.table());
             assert_eq!(loaded.decoder.form(), form);
             let edges = MessageEdges::from_undirected(2, &[(0, 1)]);
@@ -239,34 +167,6 @@ mod tests {
             let b = TrainedStylist::new(config, loaded, standardizer, device.clone());
             let inputs = [0.5, -1.0, 2.0, 1.0, 0.0, -0.5];
             assert_eq!(a.encode(&inputs, &edges), b.encode(&inputs, &edges));
-            std::fs::write(&path, b"not a burnpack").unwrap();
-            let err = load_weights(&a.config, &path, &Device::flex()).unwrap_err();
-            assert!(err.to_string().contains(CHECKPOINT_FILE), "{err}");
         }
-    }
-
-    #[test]
-    fn a_distance_only_checkpoint_loads_as_such_and_is_refused_as_another_form() {
-        let device = Device::flex();
-        device.seed(8);
-        let old = train_config(DecoderForm::Distance);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(CHECKPOINT_FILE);
-        save_weights(&old.model.init(&device), &path).unwrap();
-
-        // A config.json written before the decoder form existed reads as the distance form.
-        let mut json = serde_json::to_value(&old).unwrap();
-        json["model"]
-            .as_object_mut()
-            .unwrap()
-            .remove("decoder_form");
-        let stored: TrainConfig = serde_json::from_value(json).unwrap();
-        assert_eq!(stored.model.decoder_form, DecoderForm::Distance);
-        assert!(load_weights(&stored, &path, &device).is_ok());
-
-        let err = load_weights(&train_config(DecoderForm::DistanceProduct), &path, &device)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("DistanceProduct"), "{err}");
     }
 }

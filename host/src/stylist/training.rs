@@ -9,23 +9,27 @@
 //! the same garment type with probability `hard_negatives`, so the decoder cannot win on
 //! types alone (the hard FITB protocol draws its distractors that way too).
 //!
-//! An epoch is `steps_per_epoch` steps; after each, the run directory gets the checkpoint,
-//! the epoch's metrics (with validation FITB/AUC) and the curves, so a run resumes from its
-//! last complete epoch. The epoch with the best validation score so far (hard FITB + AUC,
-//! [`selection_score`]) is also kept as `best.bpk`, which evaluation loads by default: the
-//! type-aware decoder in particular peaks mid-run and then overfits the training garments. The optimiser's moments are not checkpointed: a resumed run restarts
-//! Adam's averages (a few steps of warm-up), everything else continues exactly.
+//! An epoch is `steps_per_epoch` steps; after each, the run directory gets the checkpoint
+//! (weights and Adam's state, see [`crate::training::checkpoint`]), the epoch's metrics
+//! (with validation FITB/AUC) and the curves, so a run resumes from its last complete epoch
+//! and computes what the uninterrupted run would have. The epoch with the best validation
+//! score so far (hard FITB + AUC, [`selection_score`]) is also kept as `best.bpk`.
 
-use super::StylistError;
+use super::checkpoint::{BEST_CHECKPOINT_FILE, STANDARDIZER_FILE};
+use super::config::TrainConfig;
+use super::data::{fit_standardizer, load_dataset};
+use super::error::StylistError;
 use super::evaluate::evaluate;
 use super::features::{FeatureFile, Standardizer, input_dim, node_inputs};
 use super::graph::{ItemGraph, MessageEdges};
-use super::inference::{TrainedStylist, load_weights, save_weights};
-use super::model::{Neighbourhood, StylistConfig, to_vec};
-use crate::data::polyvore::{PolyvoreDataset, Split};
+use super::inference::TrainedStylist;
+use super::model::{Neighbourhood, to_vec};
+use crate::data::polyvore::Split;
+use crate::training::checkpoint::{
+    self, Resumed, reseed_after_first_epoch, save_weights, store_or_check_config,
+};
 use crate::training::plot::{Panel, Series};
-use crate::training::run::CONFIG_FILE;
-use crate::training::{Backend, RunDir, progress};
+use crate::training::{RunDir, progress};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Int, Tensor, TensorData};
 use rand::seq::SliceRandom;
@@ -33,69 +37,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-/// Checkpoint of the last complete epoch in the run directory (what a run resumes from).
-pub const CHECKPOINT_FILE: &str = "model.bpk";
-/// Checkpoint of the epoch with the best [`selection_score`] on the validation split.
-pub const BEST_CHECKPOINT_FILE: &str = "best.bpk";
-/// Feature statistics of the training items.
-pub const STANDARDIZER_FILE: &str = "standardizer.json";
 /// Training curves.
 pub const CURVES_FILE: &str = "curves.png";
-
-/// Everything a run was started with (`config.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
-    pub model: StylistConfig,
-    /// Polyvore-format data the graph comes from.
-    pub data: PathBuf,
-    /// Feature file of that data's items.
-    pub features: PathBuf,
-    /// The `source` tag of that file: evaluation refuses features of another kind (the
-    /// weights only make sense for the features they were trained on).
-    #[serde(default)]
-    pub feature_source: String,
-    pub epochs: usize,
-    pub steps_per_epoch: usize,
-    pub learning_rate: f64,
-    /// Share of positive edges used as targets each step (the rest pass messages).
-    pub target_fraction: f64,
-    /// Share of message-passing edges dropped each step.
-    pub edge_dropout: f64,
-    /// Share of nodes whose message-passing edges are all removed each step.
-    pub node_isolation: f64,
-    /// Probability that a negative keeps the replaced item's garment type.
-    pub hard_negatives: f64,
-    /// Context size K of the per-epoch validation.
-    pub valid_context: usize,
-    pub seed: u64,
-    pub backend: Backend,
-}
-
-/// Which of a run's checkpoints to load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Checkpoint {
-    /// The epoch with the best validation score (`best.bpk`); runs that have none (made
-    /// before it existed, or without validation questions) fall back to the last epoch.
-    #[default]
-    Best,
-    /// The last complete epoch (`model.bpk`).
-    Last,
-}
-
-impl Checkpoint {
-    /// The file of this checkpoint in `run_dir`, after the fallback described on
-    /// [`Checkpoint::Best`].
-    pub fn path(self, run_dir: &Path) -> PathBuf {
-        let best = run_dir.join(BEST_CHECKPOINT_FILE);
-        match self {
-            Self::Best if best.is_file() => best,
-            _ => run_dir.join(CHECKPOINT_FILE),
-        }
-    }
-}
 
 /// What `best.bpk` maximises: validation hard FITB + AUC (the two numbers the target is
 /// set in; standard FITB is left out because garment types alone win much of it). `None`
@@ -119,28 +65,6 @@ pub fn best_epoch(metrics: &[EpochMetrics]) -> Option<&EpochMetrics> {
         .map(|(m, _)| m)
 }
 
-impl TrainConfig {
-    /// Defaults for the given data and features (Cucurull et al.'s 3 × 350 encoder).
-    pub fn new(model: StylistConfig, data: PathBuf, features: PathBuf) -> Self {
-        Self {
-            model,
-            data,
-            features,
-            feature_source: String::new(),
-            epochs: 30,
-            steps_per_epoch: 20,
-            learning_rate: 1e-3,
-            target_fraction: 0.25,
-            edge_dropout: 0.15,
-            node_isolation: 0.25,
-            hard_negatives: 0.5,
-            valid_context: 3,
-            seed: 0,
-            backend: Backend::Flex,
-        }
-    }
-}
-
 /// One epoch's line in `metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EpochMetrics {
@@ -155,27 +79,17 @@ pub struct EpochMetrics {
     pub seconds: f64,
 }
 
-/// Trains (or resumes) the run in `out`. A run directory with a `config.json` resumes: its
-/// stored config wins, except `epochs`, which may be raised to train longer.
+/// Trains (or resumes) the run in `out`. A run directory with a `config.json` resumes after
+/// its last complete epoch; its settings must be the same, except `epochs`, which may be
+/// raised to train longer.
 pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, StylistError> {
+    config.validate()?;
     let run = RunDir::create(out)?;
-    let config = match run.read_json::<TrainConfig>(CONFIG_FILE)? {
-        Some(stored) => TrainConfig {
-            epochs: config.epochs,
-            ..stored
-        },
-        None => config,
-    };
-    let data = load_data(&config.data)?;
+    let data = load_dataset(&config.data)?;
     let features = FeatureFile::load(&config.features)?;
     let config = TrainConfig {
         feature_source: features.source.clone(),
         ..config
-    };
-    let graph = ItemGraph::from_dataset(&data);
-    let standardizer = match run.read_json::<Standardizer>(STANDARDIZER_FILE)? {
-        Some(s) => s,
-        None => fit_standardizer(&graph, &data, &features)?,
     };
     if config.model.input_dim != input_dim(features.dim) {
         return Err(StylistError::Config {
@@ -188,20 +102,24 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
             ),
         });
     }
-    run.write_json(CONFIG_FILE, &config)?;
+    store_or_check_config(&run, &config)?;
+    let graph = ItemGraph::from_dataset(&data);
+    let standardizer = match run.read_json::<Standardizer>(STANDARDIZER_FILE)? {
+        Some(s) => s,
+        None => fit_standardizer(&graph, &data, &features)?,
+    };
     run.write_json(STANDARDIZER_FILE, &standardizer)?;
 
     let device = config.backend.training_device()?;
     device.seed(config.seed);
+    let Resumed {
+        epochs_done,
+        mut model,
+        mut optimizer,
+    } = checkpoint::resume(&run, config.model.init(&device), AdamConfig::new().init())?;
     let mut metrics: Vec<EpochMetrics> = run.metrics()?;
-    let checkpoint = run.file(CHECKPOINT_FILE);
+    metrics.truncate(epochs_done);
     let best_checkpoint = run.file(BEST_CHECKPOINT_FILE);
-    let mut model = if !metrics.is_empty() && checkpoint.is_file() {
-        load_weights(&config, &checkpoint, &device)?
-    } else {
-        metrics.clear();
-        config.model.init(&device)
-    };
     // A resumed run without `best.bpk` has no saved weights for its earlier best epoch, so
     // only the epochs from here on compete.
     let mut best_score = match best_epoch(&metrics) {
@@ -214,15 +132,17 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
         &device,
     );
     let by_type = nodes_by_type(&graph);
-    let mut optimizer = AdamConfig::new().init();
 
-    let remaining = config.epochs.saturating_sub(metrics.len());
+    let remaining = config.epochs.saturating_sub(epochs_done);
     let bar = progress::bar((remaining * config.steps_per_epoch) as u64, "steps");
     bar.set_prefix("stylist");
-    for epoch in metrics.len() + 1..=config.epochs {
+    for epoch in epochs_done + 1..=config.epochs {
         let started = Instant::now();
-        // Seeded per epoch, so a resumed run draws what an uninterrupted one would have.
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ ((epoch as u64) << 20));
+        // The edge splits and negatives are seeded by the epoch alone, and so are the
+        // dropout masks from the second epoch on.
+        let epoch_seed = config.seed ^ ((epoch as u64) << 20);
+        let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+        reseed_after_first_epoch(&device, epoch, epoch_seed);
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for _ in 0..config.steps_per_epoch {
             let batch = Batch::draw(&graph, &by_type, &config, &mut rng);
@@ -294,53 +214,14 @@ pub fn train(config: TrainConfig, out: &Path) -> Result<Vec<EpochMetrics>, Styli
             save_weights(&model, &best_checkpoint)?;
             best_score = Some(score);
         }
+        checkpoint::save(&run, epoch, &model, &optimizer)?;
         metrics.push(epoch_metrics);
-        save_weights(&model, &checkpoint)?;
         run.save_metrics(&metrics)?;
+        checkpoint::prune(&run, epoch);
         plot(&run, &metrics, config.valid_context)?;
     }
     bar.finish_and_clear();
-    if !checkpoint.is_file() {
-        save_weights(&model, &checkpoint)?;
-    }
     Ok(metrics)
-}
-
-fn load_data(root: &Path) -> Result<PolyvoreDataset, StylistError> {
-    let nested = root.join("polyvore");
-    let root = if nested.is_dir() {
-        nested
-    } else {
-        root.to_path_buf()
-    };
-    PolyvoreDataset::load(&root, crate::data::polyvore::Variant::Nondisjoint).map_err(|e| {
-        StylistError::Config {
-            path: root.clone(),
-            message: e.to_string(),
-        }
-    })
-}
-
-/// Feature statistics over the items of training outfits.
-fn fit_standardizer(
-    graph: &ItemGraph,
-    data: &PolyvoreDataset,
-    features: &FeatureFile,
-) -> Result<Standardizer, StylistError> {
-    let mut train_items: Vec<&str> = data
-        .split(Split::Train)
-        .outfits
-        .iter()
-        .flat_map(|o| o.items.iter().map(String::as_str))
-        .filter(|id| graph.node(id).is_some())
-        .collect();
-    train_items.sort_unstable();
-    train_items.dedup();
-    let rows = train_items
-        .iter()
-        .map(|id| features.get(id))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Standardizer::fit(rows, features.dim))
 }
 
 fn nodes_by_type(graph: &ItemGraph) -> Vec<Vec<u32>> {
@@ -452,18 +333,18 @@ fn plot(run: &RunDir, metrics: &[EpochMetrics], k: usize) -> Result<(), StylistE
             ],
         },
     ];
-    let path = run.file(CURVES_FILE);
-    crate::training::plot::save(&path, &panels).map_err(|e| StylistError::Output {
-        path,
-        message: e.to_string(),
-    })
+    Ok(crate::training::plot::save(
+        &run.file(CURVES_FILE),
+        &panels,
+    )?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::data::polyvore::Outfit;
-    use crate::stylist::model::DecoderKind;
+    use crate::stylist::config::tests::tiny;
+    use crate::stylist::model::{DecoderForm, DecoderKind};
 
     #[test]
     fn a_step_never_passes_messages_along_its_targets_and_negatives_are_not_edges() {
@@ -475,15 +356,7 @@ mod tests {
             })
             .collect();
         let graph = ItemGraph::new(ids.iter().map(|id| (id.clone(), id.len() % 7)), &outfits);
-        let model = StylistConfig {
-            input_dim: 8,
-            hidden: 4,
-            layers: 1,
-            dropout: 0.0,
-            decoder: DecoderKind::Shared,
-            decoder_form: Default::default(),
-        };
-        let config = TrainConfig::new(model, "d".into(), "f".into());
+        let config = tiny(8, DecoderKind::Shared, DecoderForm::Distance);
         let by_type = nodes_by_type(&graph);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         for _ in 0..20 {
@@ -529,23 +402,5 @@ mod tests {
         assert_eq!(best_epoch(&metrics).map(|m| m.epoch), Some(2));
         assert_eq!(best_epoch(&metrics[2..3]), None);
         assert_eq!(best_epoch(&[]), None);
-    }
-
-    #[test]
-    fn the_best_checkpoint_falls_back_to_the_last_when_a_run_has_none() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            Checkpoint::Best.path(dir.path()),
-            dir.path().join(CHECKPOINT_FILE)
-        );
-        std::fs::write(dir.path().join(BEST_CHECKPOINT_FILE), b"weights").unwrap();
-        assert_eq!(
-            Checkpoint::Best.path(dir.path()),
-            dir.path().join(BEST_CHECKPOINT_FILE)
-        );
-        assert_eq!(
-            Checkpoint::Last.path(dir.path()),
-            dir.path().join(CHECKPOINT_FILE)
-        );
     }
 }

@@ -4,7 +4,6 @@
 use super::garment::{GarmentSpec, LogoShape, Texture};
 use super::rules::{Pattern, StyleRules};
 use super::shapes::{self, Paint, Shape};
-use capsule_device::GarmentType;
 use image::{GrayImage, Luma, Rgb, RgbImage};
 
 /// A rendered garment: its colours and how much of each pixel it covers.
@@ -26,11 +25,6 @@ impl Product {
         }
         out
     }
-}
-
-/// Whether the renderer can draw the variant called `name`.
-pub fn knows_shape(_garment_type: GarmentType, name: &str) -> bool {
-    shapes::SHAPE_NAMES.contains(&name)
 }
 
 /// Samples per pixel side: 2 gives smooth edges at 4× the work.

@@ -170,7 +170,7 @@ impl StyleRules {
                     v.name, v.formality
                 ));
             }
-            if !super::render::knows_shape(v.garment_type, &v.name) {
+            if !super::shapes::SHAPE_NAMES.contains(&v.name.as_str()) {
                 return fail(format!(
                     "variant {:?} of type {}: the renderer has no such shape",
                     v.name, v.garment_type

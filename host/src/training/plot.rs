@@ -2,13 +2,13 @@
 //! canvas type the device display uses.
 
 use capsule_device::display::RgbCanvas;
-use capsule_device::fsutil::write_atomic;
+use capsule_device::fsutil::{AtomicWriteError, write_atomic};
 use embedded_graphics::mono_font::{MonoTextStyle, ascii::FONT_6X10};
 use embedded_graphics::pixelcolor::Rgb888;
 use embedded_graphics::prelude::*;
 use embedded_graphics::primitives::{Line, PrimitiveStyle, Rectangle};
 use embedded_graphics::text::Text;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One line of a panel.
 #[derive(Debug, Clone)]
@@ -44,16 +44,33 @@ pub fn render(panels: &[Panel]) -> image::RgbImage {
     canvas.into_image()
 }
 
+/// A plot could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("cannot encode the plot {path} as PNG: {source}")]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: image::ImageError,
+    },
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
+}
+
 /// Draws the panels and writes them as a PNG, atomically.
-pub fn save(path: &Path, panels: &[Panel]) -> anyhow::Result<()> {
+pub fn save(path: &Path, panels: &[Panel]) -> Result<(), PlotError> {
     let image = render(panels);
     let mut bytes = Vec::new();
-    image.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )?;
-    write_atomic(path, &bytes)?;
-    Ok(())
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|source| PlotError::Encode {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(write_atomic(path, &bytes)?)
 }
 
 fn draw_panel(canvas: &mut RgbCanvas, panel: &Panel, left: i32) {

@@ -14,8 +14,26 @@ pub const METRICS_FILE: &str = "metrics.json";
 /// A run directory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
+    #[error("cannot create the run directory {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a training run: it has no {CONFIG_FILE}")]
+    NotARun { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     Write(#[from] capsule_device::fsutil::AtomicWriteError),
 }
@@ -29,9 +47,9 @@ pub struct RunDir {
 impl RunDir {
     /// Opens (creating if needed) the run directory at `path`.
     pub fn create(path: &Path) -> Result<Self, RunError> {
-        std::fs::create_dir_all(path).map_err(|e| RunError::File {
+        std::fs::create_dir_all(path).map_err(|source| RunError::Create {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -41,9 +59,8 @@ impl RunDir {
     /// Opens an existing run directory.
     pub fn open(path: &Path) -> Result<Self, RunError> {
         if !path.join(CONFIG_FILE).is_file() {
-            return Err(RunError::File {
+            return Err(RunError::NotARun {
                 path: path.to_path_buf(),
-                message: format!("not a training run: it has no {CONFIG_FILE}"),
             });
         }
         Ok(Self {
@@ -58,9 +75,9 @@ impl RunDir {
     /// Writes `value` as pretty JSON to `name`, atomically.
     pub fn write_json<T: Serialize>(&self, name: &str, value: &T) -> Result<(), RunError> {
         let path = self.file(name);
-        let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| RunError::File {
+        let mut bytes = serde_json::to_vec_pretty(value).map_err(|source| RunError::Json {
             path: path.clone(),
-            message: e.to_string(),
+            source,
         })?;
         bytes.push(b'\n');
         Ok(write_atomic(&path, &bytes)?)
@@ -72,15 +89,9 @@ impl RunDir {
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| RunError::File {
-                    path,
-                    message: e.to_string(),
-                }),
+                .map_err(|source| RunError::Json { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(RunError::File {
-                path,
-                message: e.to_string(),
-            }),
+            Err(source) => Err(RunError::Read { path, source }),
         }
     }
 

@@ -77,10 +77,26 @@ pub struct SplitData {
     pub compatibility: Option<Vec<CompatibilityQuestion>>,
 }
 
+/// The Polyvore root a user means by `dir`: `dir/polyvore` when there is one (the layout
+/// `capsule-host data synth` writes), else `dir` itself.
+pub fn dataset_root(dir: &Path) -> PathBuf {
+    let nested = dir.join("polyvore");
+    if nested.is_dir() {
+        nested
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 impl PolyvoreDataset {
     /// Loads the metadata and one variant's outfits and questions.
     pub fn load(root: &Path, variant: Variant) -> Result<Self, DataError> {
         Self::load_with_items(root, variant, load_items(root)?)
+    }
+
+    /// [`PolyvoreDataset::load`] from the root [`dataset_root`] finds in `dir`.
+    pub fn load_dir(dir: &Path, variant: Variant) -> Result<Self, DataError> {
+        Self::load(&dataset_root(dir), variant)
     }
 
     /// Loads one variant against items already read by [`load_items`], so that both

@@ -1,79 +1,14 @@
-//! Quantized variants of an exported float graph, made by rewriting the graph itself (any of
-//! our graphs, not only the embedder):
-//!
-//! - **int8**: every `Conv` becomes `QuantizeLinear → QLinearConv → DequantizeLinear`, and
-//!   every `MatMul`/`Gemm` with a constant weight becomes `QuantizeLinear → MatMulInteger →
-//!   Cast → Mul(scale) [→ Add(bias)]`. Weights are int8, symmetric, one scale per output
-//!   channel (per column for matrix products); activations are uint8 with a scale and zero
-//!   point from the min/max seen on a calibration sample ([`calibrate`]). Biases of
-//!   convolutions are int32 in the accumulator's scale. These are ops tract runs with integer
-//!   kernels; a `DequantizeLinear` on the weights alone would only shrink the file, because
-//!   tract folds it back to f32 when it loads the model.
-//! - **f16 weights**: the weights and biases of `Conv`/`Gemm`/`MatMul` are stored as f16
-//!   initializers, each followed by a `Cast` to f32. The file halves; compute stays f32 (an
-//!   all-f16 graph does not load in tract 0.23: its `Gemm` refuses f16).
+//! The int8 rewrite: `Conv` → `QLinearConv`, constant-weight `MatMul`/`Gemm` →
+//! `MatMulInteger`, with per-channel int8 weights and calibrated uint8 activations.
 
-use super::builder::{Attr, GraphBuilder, OnnxError};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::calibration::Ranges;
+use super::{
+    QuantizeError, finish_like, float_attr, float_initializer, graph, int_attr, node_error,
+};
+use crate::onnx::builder::{Attr, GraphBuilder};
+use std::collections::{HashMap, HashSet};
 use tract_onnx::pb;
 use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::prelude::*;
-
-/// Min and max of each named tensor over the calibration sample.
-pub type Ranges = BTreeMap<String, (f32, f32)>;
-
-/// A graph could not be quantized.
-#[derive(Debug, thiserror::Error)]
-pub enum QuantizeError {
-    #[error(transparent)]
-    Graph(#[from] OnnxError),
-    #[error("quantize: the model has no graph")]
-    NoGraph,
-    #[error("quantize: node {node:?}: {problem}")]
-    Node { node: String, problem: String },
-    #[error("quantize: no calibration range for tensor {0:?} (run `calibrate` on this graph)")]
-    NoRange(String),
-    #[error("quantize: calibration: {0}")]
-    Calibration(String),
-}
-
-/// `(node name, problem)` → [`QuantizeError::Node`].
-fn node_error(node: &pb::NodeProto, problem: impl Into<String>) -> QuantizeError {
-    QuantizeError::Node {
-        node: node.name.clone(),
-        problem: problem.into(),
-    }
-}
-
-fn graph(model: &pb::ModelProto) -> Result<&pb::GraphProto, QuantizeError> {
-    model.graph.as_ref().ok_or(QuantizeError::NoGraph)
-}
-
-/// A float initializer's shape and values, if `name` is one.
-fn float_initializer(graph: &pb::GraphProto, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
-    let t = graph.initializer.iter().find(|t| t.name == name)?;
-    if t.data_type != DataType::Float as i32 {
-        return None;
-    }
-    let values: Vec<f32> = if !t.raw_data.is_empty() {
-        t.raw_data
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    } else {
-        t.float_data.clone()
-    };
-    let shape: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
-    (shape.iter().product::<usize>() == values.len()).then_some((shape, values))
-}
-
-fn int_attr(node: &pb::NodeProto, name: &str) -> Option<i64> {
-    node.attribute.iter().find(|a| a.name == name).map(|a| a.i)
-}
-
-fn float_attr(node: &pb::NodeProto, name: &str) -> Option<f32> {
-    node.attribute.iter().find(|a| a.name == name).map(|a| a.f)
-}
 
 /// What the int8 rewrite does with one node.
 enum Plan {
@@ -124,90 +59,6 @@ pub fn calibration_targets(model: &pb::ModelProto) -> Result<Vec<String>, Quanti
     let mut seen = HashSet::new();
     targets.retain(|t| seen.insert(t.clone()));
     Ok(targets)
-}
-
-/// Runs the float `model` in tract on each batch (`(shape, values)` of its single input) and
-/// records the min and max of every tensor in `targets`.
-pub fn calibrate(
-    model: &pb::ModelProto,
-    batches: &[(Vec<usize>, Vec<f32>)],
-    targets: &[String],
-) -> Result<Ranges, QuantizeError> {
-    let g = graph(model)?;
-    let input = g
-        .input
-        .first()
-        .ok_or_else(|| QuantizeError::Calibration("the graph has no input".into()))?
-        .name
-        .clone();
-    // The graph input is read straight from the batches; every other target becomes an
-    // extra graph output.
-    let probes: Vec<&String> = targets.iter().filter(|t| **t != input).collect();
-    let mut probed = model.clone();
-    if let Some(graph) = probed.graph.as_mut() {
-        graph
-            .output
-            .extend(probes.iter().map(|name| pb::ValueInfoProto {
-                name: name.to_string(),
-                r#type: Some(pb::TypeProto {
-                    value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                        elem_type: DataType::Float as i32,
-                        shape: None,
-                    })),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }));
-    }
-    let bytes = super::builder::encode(&probed);
-    let first_output = g.output.len();
-    let mut ranges = Ranges::new();
-    let mut widen = |name: &str, values: &mut dyn Iterator<Item = f32>| {
-        let entry = ranges
-            .entry(name.to_string())
-            .or_insert((f32::INFINITY, f32::NEG_INFINITY));
-        for v in values {
-            entry.0 = entry.0.min(v);
-            entry.1 = entry.1.max(v);
-        }
-    };
-    let mut plans: HashMap<Vec<usize>, std::sync::Arc<TypedRunnableModel>> = HashMap::new();
-    for (shape, values) in batches {
-        if targets.contains(&input) {
-            widen(&input, &mut values.iter().copied());
-        }
-        if !plans.contains_key(shape) {
-            let plan = (|| -> TractResult<_> {
-                tract_onnx::onnx()
-                    .model_for_read(&mut &bytes[..])?
-                    .with_input_fact(0, f32::fact(shape).into())?
-                    .into_optimized()?
-                    .into_runnable()
-            })()
-            .map_err(|e| QuantizeError::Calibration(format!("cannot load the graph: {e:#}")))?;
-            plans.insert(shape.clone(), plan);
-        }
-        let tensor = Tensor::from_shape(shape, values)
-            .map_err(|e| QuantizeError::Calibration(format!("batch of shape {shape:?}: {e}")))?;
-        let outputs = plans[shape]
-            .run(tvec!(tensor.into()))
-            .map_err(|e| QuantizeError::Calibration(format!("run: {e:#}")))?;
-        for (name, value) in probes.iter().zip(outputs.iter().skip(first_output)) {
-            let view = value.to_plain_array_view::<f32>().map_err(|e| {
-                QuantizeError::Calibration(format!("tensor {name:?} is not f32: {e}"))
-            })?;
-            widen(name, &mut view.iter().copied());
-        }
-    }
-    if let Some((name, _)) = ranges
-        .iter()
-        .find(|(_, (lo, hi))| !(lo.is_finite() && hi.is_finite()))
-    {
-        return Err(QuantizeError::Calibration(format!(
-            "tensor {name:?} saw no finite values"
-        )));
-    }
-    Ok(ranges)
 }
 
 /// Scale and zero point mapping `[min, max]` (widened to include 0, so zero is exact) onto
@@ -272,6 +123,17 @@ pub struct Int8Options {
 }
 
 impl Int8Rewriter<'_> {
+    /// The int8 weight constant of the rewritten node writing `at`.
+    fn int8_weight(&mut self, at: &str, shape: &[usize], wq: &[i8]) -> String {
+        self.g.constant(
+            &format!("{at}.int8.weight"),
+            shape,
+            wq.len(),
+            DataType::Int8,
+            wq.iter().map(|&v| v as u8).collect(),
+        )
+    }
+
     fn range(&self, name: &str) -> Result<(f32, f32), QuantizeError> {
         self.ranges
             .get(name)
@@ -355,13 +217,7 @@ impl Int8Rewriter<'_> {
         let x_scale = x.scale;
         let (wq, w_scales) = symmetric_int8(&w, cout, |i| i / per_out);
         let at = &node.output[0];
-        let wn = self.g.constant(
-            &format!("{at}.int8.weight"),
-            &shape,
-            wq.len(),
-            DataType::Int8,
-            wq.iter().map(|&v| v as u8).collect(),
-        );
+        let wn = self.int8_weight(at, &shape, &wq);
         let ws = self
             .g
             .initializer(&format!("{at}.int8.weight_scale"), &[cout], &w_scales);
@@ -441,13 +297,7 @@ impl Int8Rewriter<'_> {
         let (wq, w_scales) = symmetric_int8(&w, batches * n, |i| (i / (k * n)) * n + i % n);
         let x = self.quantize_activation(&node.input[0])?;
         let at = &node.output[0];
-        let wn = self.g.constant(
-            &format!("{at}.int8.weight"),
-            &shape,
-            wq.len(),
-            DataType::Int8,
-            wq.iter().map(|&v| v as u8).collect(),
-        );
+        let wn = self.int8_weight(at, &shape, &wq);
         let wz = self.g.constant(
             &format!("{at}.int8.weight_zero_point"),
             &[],
@@ -561,153 +411,12 @@ pub fn quantize_int8_with(
     finish_like(r.g, model)
 }
 
-/// The f16-weights variant of `model` (see the module notes).
-pub fn f16_weights(model: &pb::ModelProto) -> Result<pb::ModelProto, QuantizeError> {
-    let source = graph(model)?;
-    let weights: HashSet<&str> = source
-        .node
-        .iter()
-        .filter(|n| matches!(n.op_type.as_str(), "Conv" | "Gemm" | "MatMul"))
-        .flat_map(|n| n.input.iter().skip(1).map(String::as_str))
-        .collect();
-    let mut g = GraphBuilder::new(&format!("{}-f16", source.name));
-    for info in &source.input {
-        g.push_input(info.clone());
-    }
-    let mut casts = Vec::new();
-    for t in &source.initializer {
-        match float_initializer(source, &t.name).filter(|_| weights.contains(t.name.as_str())) {
-            Some((shape, values)) => {
-                let half_name = format!("{}.f16", t.name);
-                let raw: Vec<u8> = values
-                    .iter()
-                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
-                    .collect();
-                g.constant(&half_name, &shape, values.len(), DataType::Float16, raw);
-                casts.push((half_name, t.name.clone()));
-            }
-            None => g.push_initializer(t.clone()),
-        }
-    }
-    for (half_name, name) in &casts {
-        g.node_with_outputs(
-            "Cast",
-            &format!("{name}.to_float"),
-            &[half_name],
-            &[name],
-            vec![("to", Attr::Int(DataType::Float as i64))],
-        );
-    }
-    for node in &source.node {
-        g.push_node(node.clone());
-    }
-    for info in &source.output {
-        g.push_output(info.clone());
-    }
-    finish_like(g, model)
-}
-
-fn finish_like(g: GraphBuilder, model: &pb::ModelProto) -> Result<pb::ModelProto, QuantizeError> {
-    let mut out = g.finish(&model.producer_name)?;
-    out.producer_version = model.producer_version.clone();
-    Ok(out)
-}
-
-/// Bytes of all initializers (weights, biases, scales, shape constants) as stored.
-pub fn weight_bytes(model: &pb::ModelProto) -> usize {
-    model.graph.as_ref().map_or(0, |g| {
-        g.initializer
-            .iter()
-            .map(|t| {
-                t.raw_data.len()
-                    + 4 * t.float_data.len()
-                    + 4 * t.int32_data.len()
-                    + 8 * t.int64_data.len()
-            })
-            .sum()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::builder::encode;
-    use capsule_device::bundle::Dim;
-
-    fn weights(n: usize, salt: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| (((i * 7919 + salt * 104_729) % 1000) as f32 / 1000.0 - 0.5) * 0.6)
-            .collect()
-    }
-
-    /// Conv → Relu → Conv → global pool → Gemm → MatMul: every rewritten op kind.
-    fn small_net() -> pb::ModelProto {
-        let mut g = GraphBuilder::new("small");
-        let x = g.input(
-            "x",
-            &[
-                Dim::Symbol("N".into()),
-                Dim::Fixed(3),
-                Dim::Fixed(8),
-                Dim::Fixed(8),
-            ],
-        );
-        let w1 = g.initializer("c1.weight", &[8, 3, 3, 3], &weights(216, 1));
-        let b1 = g.initializer("c1.bias", &[8], &weights(8, 2));
-        let conv = |g: &mut GraphBuilder, at: &str, inputs: &[&str]| {
-            g.node(
-                "Conv",
-                at,
-                inputs,
-                vec![
-                    ("kernel_shape", Attr::Ints(vec![3, 3])),
-                    ("pads", Attr::Ints(vec![1, 1, 1, 1])),
-                ],
-            )
-        };
-        let y = conv(&mut g, "c1", &[&x, &w1, &b1]);
-        let y = g.node("Relu", "relu", &[&y], vec![]);
-        let w2 = g.initializer("c2.weight", &[4, 8, 3, 3], &weights(288, 3));
-        let y = conv(&mut g, "c2", &[&y, &w2]);
-        let y = g.node("GlobalAveragePool", "pool", &[&y], vec![]);
-        let y = g.node("Flatten", "flat", &[&y], vec![("axis", Attr::Int(1))]);
-        let w3 = g.initializer("fc.weight", &[4, 6], &weights(24, 4));
-        let b3 = g.initializer("fc.bias", &[6], &weights(6, 5));
-        let y = g.node("Gemm", "fc", &[&y, &w3, &b3], vec![]);
-        let w4 = g.initializer("mm.weight", &[6, 5], &weights(30, 6));
-        let y = g.node("MatMul", "mm", &[&y, &w4], vec![]);
-        g.output(&y, &[Dim::Symbol("N".into()), Dim::Fixed(5)]);
-        g.finish("test").unwrap()
-    }
-
-    fn run(model: &pb::ModelProto, shape: &[usize], x: &[f32]) -> Vec<f32> {
-        let bytes = encode(model);
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .unwrap()
-            .with_input_fact(0, f32::fact(shape).into())
-            .unwrap()
-            .into_optimized()
-            .unwrap()
-            .into_runnable()
-            .unwrap();
-        let out = plan
-            .run(tvec!(Tensor::from_shape(shape, x).unwrap().into()))
-            .unwrap();
-        out[0]
-            .to_plain_array_view::<f32>()
-            .unwrap()
-            .iter()
-            .copied()
-            .collect()
-    }
-
-    fn max_err(a: &[f32], b: &[f32]) -> f32 {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
+    use crate::onnx::quantize::calibrate;
+    use crate::onnx::quantize::test_net::{max_err, run, sample_input, small_net};
+    use crate::onnx::quantize::weight_bytes;
 
     #[test]
     fn uint8_params_keep_zero_exact_and_cover_the_range() {
@@ -729,13 +438,10 @@ mod tests {
     }
 
     #[test]
-    fn int8_and_f16_variants_run_in_tract_close_to_float_and_smaller() {
+    fn the_int8_variant_runs_in_tract_close_to_float_and_smaller() {
         let model = small_net();
         let shape = [4, 3, 8, 8];
-        let x = weights(4 * 3 * 64, 9)
-            .iter()
-            .map(|v| v * 4.0)
-            .collect::<Vec<_>>();
+        let x = sample_input();
         let expected = run(&model, &shape, &x);
         let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
 
@@ -774,11 +480,6 @@ mod tests {
             );
             assert!(weight_bytes(&int8) * 2 < weight_bytes(&model));
         }
-
-        let f16 = f16_weights(&model).unwrap();
-        let err = max_err(&run(&f16, &shape, &x), &expected);
-        assert!(err < 2e-3 * scale.max(1.0), "f16 error {err}");
-        assert!(weight_bytes(&f16) * 10 < weight_bytes(&model) * 6);
     }
 
     #[test]
