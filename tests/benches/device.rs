@@ -59,7 +59,7 @@ fn embed(c: &mut Criterion) {
     for threads in [1, 2] {
         let mut embedder = Embedder::load(&path, &PreprocessSpec::default(), threads).unwrap();
         group.bench_function(BenchmarkId::new("threads", threads), |b| {
-            b.iter(|| embedder.embed(&frame).unwrap())
+            b.iter(|| embedder.embed_picture(&frame).unwrap())
         });
     }
     group.finish();

@@ -312,7 +312,7 @@ pub fn open_spi_panel(
 
 #[cfg(test)]
 mod tests {
-    use super::ScreenSink;
+    use crate::display::ScreenSink;
     use super::*;
     use crate::display::Screen;
     use embedded_graphics::draw_target::DrawTarget;
