@@ -233,21 +233,44 @@ pub fn import_folder(
                 .file_stem()
                 .map(|s| s.to_string_lossy().replace(['_', '-'], " "))
                 .unwrap_or_default();
-            let picture = read_picture(&file)?;
-            let seen = SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE)
-                .map_err(|source| ImportError::Picture { path: file, source })?;
-            let id = store.add_garment(&seen.to_new_garment(garment_type, &name, now_unix))?;
-            added.push(AddedGarment {
-                id,
-                name,
+            added.push(add_picture(
+                &file,
                 garment_type,
-            });
+                &name,
+                store,
+                now_unix,
+                embedder,
+            )?);
         }
     }
     if added.is_empty() {
         return Err(ImportError::EmptyFolder(dir.to_path_buf()));
     }
     Ok(added)
+}
+
+/// Adds the garment in the picture file `path` (a photo of one garment) to the wardrobe.
+pub fn add_picture(
+    path: &Path,
+    garment_type: GarmentType,
+    name: &str,
+    store: &WardrobeStore,
+    now_unix: u64,
+    embedder: &mut Embedder,
+) -> Result<AddedGarment, ImportError> {
+    let picture = read_picture(path)?;
+    let seen = SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE).map_err(|source| {
+        ImportError::Picture {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    let id = store.add_garment(&seen.to_new_garment(garment_type, name, now_unix))?;
+    Ok(AddedGarment {
+        id,
+        name: name.to_string(),
+        garment_type,
+    })
 }
 
 fn is_picture(path: &Path) -> bool {

@@ -19,7 +19,7 @@ use crate::preprocess::GarmentView;
 use crate::stylist::{Anchor, Refresh, StylistError, Suggester};
 use crate::suggest::{Verdict, colour_scheme, dominant_hue, feedback_edges};
 use crate::wardrobe::{
-    Garment, GarmentId, GarmentStatus, StoreError, WardrobeStore, decode_thumbnail,
+    Garment, GarmentId, GarmentStatus, OutfitEdge, StoreError, WardrobeStore, decode_thumbnail,
     fill_missing_styles,
 };
 use image::RgbImage;
@@ -116,7 +116,6 @@ pub struct Mirror {
     index: EmbeddingIndex,
     /// Garments whose embedding is from another model (not matched).
     skipped: usize,
-    threshold: f32,
     data_dir: PathBuf,
 }
 
@@ -151,7 +150,6 @@ impl Mirror {
             )?),
             None => None,
         };
-        let threshold = models.threshold;
         let mut mirror = Self {
             models,
             embedder,
@@ -159,7 +157,6 @@ impl Mirror {
             garments,
             index: EmbeddingIndex::default(),
             skipped: 0,
-            threshold,
             data_dir: data_dir.to_path_buf(),
         };
         mirror.reindex();
@@ -178,12 +175,12 @@ impl Mirror {
 
     /// Similarity under which a garment counts as new.
     pub fn threshold(&self) -> f32 {
-        self.threshold
+        self.models.threshold
     }
 
     /// Overrides the bundle's threshold (`capsule identify --threshold`).
     pub fn set_threshold(&mut self, threshold: f32) {
-        self.threshold = threshold;
+        self.models.threshold = threshold;
     }
 
     /// Whether outfits are suggested.
@@ -217,7 +214,7 @@ impl Mirror {
     ) -> Result<Recognition, MirrorError> {
         let view = self.embedder.view(picture, roi);
         let embedding = self.embedder.embed(&view)?;
-        let identification = self.index.identify(&embedding, top, self.threshold);
+        let identification = self.index.identify(&embedding, top, self.models.threshold);
         Ok(Recognition {
             view,
             embedding,
@@ -351,9 +348,9 @@ impl Mirror {
         verdict: Verdict,
         now: u64,
     ) -> Result<FeedbackReport, MirrorError> {
-        let report = record_feedback(&self.data_dir, outfit, verdict, now)?;
+        let (report, edges) = store_feedback(&self.data_dir, outfit, verdict, now)?;
         if let Some(suggester) = &mut self.suggester {
-            suggester.add_edges(&feedback_edges(outfit, verdict, now))?;
+            suggester.add_edges(&edges)?;
         }
         Ok(report)
     }
@@ -401,6 +398,16 @@ pub fn record_feedback(
     verdict: Verdict,
     now: u64,
 ) -> Result<FeedbackReport, StoreError> {
+    store_feedback(data_dir, outfit, verdict, now).map(|(report, _)| report)
+}
+
+/// [`record_feedback`], also returning the edges written (for the suggester that takes them).
+fn store_feedback(
+    data_dir: &Path,
+    outfit: &[GarmentId],
+    verdict: Verdict,
+    now: u64,
+) -> Result<(FeedbackReport, Vec<OutfitEdge>), StoreError> {
     let store = WardrobeStore::open(data_dir)?;
     let edges = feedback_edges(outfit, verdict, now);
     store.put_edges(&edges)?;
@@ -409,9 +416,10 @@ pub fn record_feedback(
             store.mark_worn(g, now)?;
         }
     }
-    Ok(FeedbackReport {
+    let report = FeedbackReport {
         verdict,
         outfit: outfit.to_vec(),
         pairs: edges.len(),
-    })
+    };
+    Ok((report, edges))
 }

@@ -2,12 +2,10 @@
 
 use super::Session;
 use crate::app::reports::{ListedGarment, WardrobeChange, WardrobeList};
-use crate::app::{AddedGarment, SeenGarment, import_folder, import_polyvore, is_polyvore_set};
-use crate::camera::read_picture;
+use crate::app::{add_picture, import_folder, import_polyvore, is_polyvore_set};
 use crate::contract::now_unix;
 use crate::fsutil::write_atomic;
 use crate::garment::GarmentType;
-use crate::preprocess::WHOLE_PICTURE;
 use crate::wardrobe::{GarmentId, GarmentStatus, WardrobeStore};
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -82,15 +80,15 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             json,
         } => {
             let mut embedder = session.models(None, embedder.as_deref())?.embedder()?;
-            let picture = read_picture(&image)?;
-            let seen = SeenGarment::in_picture(&mut embedder, &picture, WHOLE_PICTURE)
-                .with_context(|| format!("adding {}", image.display()))?;
-            let id = store.add_garment(&seen.to_new_garment(garment_type, &name, now_unix()))?;
-            let garments = vec![AddedGarment {
-                id,
-                name,
+            let added = add_picture(
+                &image,
                 garment_type,
-            }];
+                &name,
+                &store,
+                now_unix(),
+                &mut embedder,
+            )?;
+            let garments = vec![added];
             (WardrobeChange::Added { garments }, json)
         }
         WardrobeCommand::Import {

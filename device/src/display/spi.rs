@@ -312,9 +312,9 @@ pub fn open_spi_panel(
 
 #[cfg(test)]
 mod tests {
-    use crate::display::ScreenSink;
     use super::*;
     use crate::display::Screen;
+    use crate::display::ScreenSink;
     use embedded_graphics::draw_target::DrawTarget;
     use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
     use mipidsi::interface::SpiInterface;
