@@ -16,6 +16,7 @@ use capsule_device::suggest::Verdict;
 use capsule_device::update::Slots;
 use capsule_device::wardrobe::{EdgeProvenance, GarmentId, WardrobeStore, decode_thumbnail};
 use capsule_e2e::host;
+use capsule_host::pipeline::{EVALUATION_FILE, Evaluation};
 use std::path::Path;
 
 fn capsule(data: &Path, args: &[&str]) -> String {
@@ -93,6 +94,68 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         .unwrap()
         .output_dim;
     assert_eq!(spec.feature_dim, embedding_dim + STYLE_DIM);
+
+    // What ships measures like what was trained: the bundle's ONNX files in tract, through
+    // the board's crop, preprocessing, style statistics and encoder inputs, against the burn
+    // models of the runs on the same unseen data (f32 rounding may flip a near tie).
+    let evaluation: Evaluation =
+        serde_json::from_slice(&std::fs::read(out.join(EVALUATION_FILE)).unwrap()).unwrap();
+    let (run, shipped) = (&evaluation.embedder_synthetic_inshop, &evaluation.shipped);
+    let close = |a: f64, b: f64, tolerance: f64| (a - b).abs() <= tolerance;
+    for (a, b) in [
+        (
+            run.recall_at_1,
+            shipped.embedder_synthetic_inshop.recall_at_1,
+        ),
+        (
+            run.recall_at_5,
+            shipped.embedder_synthetic_inshop.recall_at_5,
+        ),
+    ] {
+        assert!(close(a, b, 0.02), "In-shop recall: run {a}, bundle {b}");
+    }
+    assert_eq!(evaluation.stylist.len(), shipped.stylist.len());
+    for (run, bundle) in evaluation.stylist.iter().zip(&shipped.stylist) {
+        assert_eq!(run.context_k, bundle.context_k);
+        for (a, b) in [
+            (run.fitb, bundle.fitb),
+            (run.fitb_hard, bundle.fitb_hard),
+            (run.auc, bundle.auc),
+        ] {
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert!(
+                close(a, b, 0.03),
+                "K={}: run {a}, bundle {b}",
+                run.context_k
+            );
+        }
+    }
+    // The command behind those figures runs on the same files.
+    host(&[
+        "eval",
+        "embedder",
+        "--bundle",
+        s(&bundle),
+        "--format",
+        "inshop",
+        "--data",
+        s(&out.join("test-data/inshop")),
+    ]);
+    let stylist_test = ["stylist-test-data", "test-data"]
+        .map(|d| out.join(d))
+        .into_iter()
+        .find(|d| d.exists())
+        .unwrap();
+    host(&[
+        "eval",
+        "stylist",
+        "--bundle",
+        s(&bundle),
+        "--data",
+        s(&stylist_test),
+        "--context",
+        "15",
+    ]);
 
     let data = root.join("data");
     let screen = root.join("demo.png");

@@ -1,6 +1,7 @@
 //! Making a model bundle from a trained run, signing keys, and signing: the host half of the
 //! bundle contract in `capsule_device::bundle` (the device half verifies and installs).
 
+pub mod evaluate;
 pub mod stylist;
 pub mod variants;
 

@@ -3,7 +3,7 @@
 use super::report::print_report;
 use crate::data::fmnist;
 use crate::embedder::augment::Augment;
-use crate::embedder::data::{DataFormat, DataSource, load_eval};
+use crate::embedder::data::{DataFormat, DataSource, EvalSet, load_eval};
 use crate::embedder::evaluate::evaluate;
 use crate::embedder::loss::LossKind;
 use crate::embedder::mix::MixConfig;
@@ -13,6 +13,7 @@ use crate::embedder::{
 use crate::training::Backend;
 use anyhow::{Context, Result};
 use burn::module::Module;
+use capsule_device::bundle::Precision;
 use capsule_device::preprocess::PreprocessSpec;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -111,7 +112,31 @@ fn parse_pk(s: &str) -> Result<(usize, usize), String> {
     Ok((n(p)?, n(k)?))
 }
 
-fn data_dir(data: &Option<PathBuf>, format: DataFormat) -> Result<PathBuf> {
+/// The evaluation set of `source` (Fashion-MNIST cut to `limit` test pictures), and a line
+/// saying what it is.
+pub(super) fn load_eval_set(
+    mut source: DataSource,
+    limit: Option<usize>,
+) -> Result<(EvalSet, String)> {
+    if limit.is_some() && source.format != DataFormat::Fmnist {
+        anyhow::bail!("--limit applies to Fashion-MNIST (--format fmnist) only");
+    }
+    source.eval_limit = limit;
+    let set = load_eval(&source)
+        .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
+    let mut protocol = match source.format {
+        DataFormat::Inshop => format!("In-shop query/gallery: {}", set.describe()),
+        DataFormat::Fmnist => format!("Fashion-MNIST class retrieval: {}", set.describe()),
+    };
+    if let Some(n) = limit {
+        protocol.push_str(&format!(
+            " (subset: first {n} test pictures, not the full 10k)"
+        ));
+    }
+    Ok((set, protocol))
+}
+
+pub(super) fn data_dir(data: &Option<PathBuf>, format: DataFormat) -> Result<PathBuf> {
     match (data, format) {
         (Some(d), _) => Ok(d.clone()),
         (None, DataFormat::Fmnist) => Ok(PathBuf::from(fmnist::DEFAULT_DIR)),
@@ -193,12 +218,20 @@ impl TrainEmbedderArgs {
 #[derive(Args, Debug)]
 pub struct EvalEmbedderArgs {
     /// A run directory written by `train embedder`.
+    #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub run: Option<PathBuf>,
+    /// A model bundle instead of a run: its ONNX embedder runs in tract through the board's
+    /// own path (garment crop, preprocessing, unit length), so this measures what ships.
     #[arg(long)]
-    pub run: PathBuf,
-    /// Dataset directory (default: the one the run trained on).
+    pub bundle: Option<PathBuf>,
+    /// With --bundle: which of its embedder files.
+    #[arg(long, requires = "bundle", default_value_t = Precision::F32)]
+    pub precision: Precision,
+    /// Dataset directory (default: the one the run trained on; with --bundle, the
+    /// format's default place).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Dataset format (default: the run's).
+    /// Dataset format (default: the run's; with --bundle, fmnist).
     #[arg(long, value_enum)]
     pub format: Option<DataFormat>,
     /// Fashion-MNIST: evaluate on the first N test pictures instead of all 10,000.
@@ -267,9 +300,12 @@ pub fn run_train(args: TrainEmbedderArgs) -> Result<()> {
 }
 
 pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
+    let Some(run) = args.run.clone() else {
+        anyhow::bail!("pass --run RUN_DIR or --bundle BUNDLE_DIR");
+    };
     let device = args.backend.device()?;
-    let trained = TrainedEmbedder::load(&args.run, &device)
-        .with_context(|| format!("loading the embedder run {}", args.run.display()))?;
+    let trained = TrainedEmbedder::load(&run, &device)
+        .with_context(|| format!("loading the embedder run {}", run.display()))?;
     let mut source = trained.config.data.clone();
     if let Some(format) = args.format {
         source.format = format;
@@ -286,24 +322,10 @@ pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
         }
         None => source.dir,
     };
-    if args.limit.is_some() && source.format != DataFormat::Fmnist {
-        anyhow::bail!("--limit applies to Fashion-MNIST (--format fmnist) only");
-    }
-    source.eval_limit = args.limit;
-    let set = load_eval(&source)
-        .with_context(|| format!("loading evaluation data from {}", source.dir.display()))?;
-    let mut protocol = match source.format {
-        DataFormat::Inshop => format!("In-shop query/gallery: {}", set.describe()),
-        DataFormat::Fmnist => format!("Fashion-MNIST class retrieval: {}", set.describe()),
-    };
-    if let Some(n) = source.eval_limit {
-        protocol.push_str(&format!(
-            " (subset: first {n} test pictures, not the full 10k)"
-        ));
-    }
+    let (set, protocol) = load_eval_set(source, args.limit)?;
     let scores = evaluate(&trained.model, &set, trained.spec(), &device, 128)?;
     let report = EmbedderEvalReport {
-        run: args.run.clone(),
+        run,
         arch: trained.config.model.arch,
         scores,
         params: trained.model.num_params(),

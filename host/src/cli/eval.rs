@@ -16,10 +16,12 @@ pub enum EvalCommand {
     /// together in training outfits, ignoring what the garments look like. Its distance
     /// from chance (FITB 0.25, AUC 0.5) is what the data gives away without appearance.
     TypePrior(OutfitDataArgs),
-    /// Recall@1/5/10/20 of a trained embedder: In-shop query/gallery, or Fashion-MNIST
+    /// Recall@1/5/10/20 of a trained embedder (`--run`) or of what a bundle ships
+    /// (`--bundle`, in tract as on the board): In-shop query/gallery, or Fashion-MNIST
     /// class-level retrieval (each test picture against the others).
     Embedder(super::embedder::EvalEmbedderArgs),
-    /// A trained stylist: FITB, hard FITB and compatibility AUC with K context edges.
+    /// A trained stylist (`--run`) or a bundle's (`--bundle`, in tract as on the board):
+    /// FITB, hard FITB and compatibility AUC with K context edges.
     Stylist(super::stylist::EvalStylistArgs),
 }
 
@@ -41,8 +43,14 @@ impl std::fmt::Display for TypePriorReport {
 
 pub fn run(command: EvalCommand) -> Result<()> {
     match command {
-        EvalCommand::Embedder(args) => return super::embedder::run_eval(args),
-        EvalCommand::Stylist(args) => return super::stylist::eval(args),
+        EvalCommand::Embedder(args) => match &args.bundle {
+            Some(bundle) => return super::eval_bundle::embedder(bundle, &args),
+            None => return super::embedder::run_eval(args),
+        },
+        EvalCommand::Stylist(args) => match &args.bundle {
+            Some(bundle) => return super::eval_bundle::stylist(bundle, &args),
+            None => return super::stylist::eval(args),
+        },
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
             let report = TypePriorReport {

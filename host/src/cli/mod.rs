@@ -6,6 +6,7 @@ mod bundle;
 mod data;
 mod embedder;
 mod eval;
+mod eval_bundle;
 mod export;
 mod flash;
 mod pipeline;

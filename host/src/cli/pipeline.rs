@@ -342,7 +342,7 @@ pub fn run(args: PipelineArgs) -> Result<()> {
     let evaluation = out.join(EVALUATION_FILE);
     if !evaluation.exists() {
         eprintln!("== evaluation on unseen seeds");
-        let report = evaluate(&embedder, &stylist, &test_data, &stylist_test)?;
+        let report = evaluate(&embedder, &stylist, &bundle, &test_data, &stylist_test)?;
         if report.embedder_fmnist.is_none() {
             eprintln!(
                 "note: no Fashion-MNIST in {}: skipped",

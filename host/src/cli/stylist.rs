@@ -87,8 +87,12 @@ pub struct TrainStylistArgs {
 #[derive(Args, Debug)]
 pub struct EvalStylistArgs {
     /// The training run directory.
-    #[arg(long)]
-    pub run: PathBuf,
+    #[arg(long, required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub run: Option<PathBuf>,
+    /// A model bundle instead of a run: its stylist runs in tract as on the board, over node
+    /// features its own embedder makes from every item's picture (what a board has).
+    #[arg(long, conflicts_with = "features")]
+    pub bundle: Option<PathBuf>,
     /// Which weights of the run: `best` on validation (falls back to the last epoch in runs
     /// that have no `best.bpk`) or `last`.
     #[arg(long, value_enum, default_value_t = Checkpoint::Best)]
@@ -181,9 +185,12 @@ pub fn train(args: TrainStylistArgs) -> Result<()> {
 }
 
 pub fn eval(args: EvalStylistArgs) -> Result<()> {
-    let stylist = TrainedStylist::load(&args.run, args.checkpoint, args.backend)
-        .with_context(|| format!("loading the stylist run {}", args.run.display()))?;
-    let run = RunDir::open(&args.run)?;
+    let Some(run_dir) = args.run.clone() else {
+        anyhow::bail!("pass --run RUN_DIR or --bundle BUNDLE_DIR");
+    };
+    let stylist = TrainedStylist::load(&run_dir, args.checkpoint, args.backend)
+        .with_context(|| format!("loading the stylist run {}", run_dir.display()))?;
+    let run = RunDir::open(&run_dir)?;
     eprintln!("weights: {}", args.checkpoint.path(&run)?.display());
     let data = args.data.load()?;
     let features = match &args.features {
@@ -198,17 +205,23 @@ pub fn eval(args: EvalStylistArgs) -> Result<()> {
         args.context,
         args.seed,
     )?;
-    if let Some(path) = &args.per_question {
-        capsule_device::fsutil::write_atomic(path, &serde_json::to_vec(&scores.per_question)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    write_per_question(&args, &scores)?;
     let report = StylistEvalReport {
-        run: args.run.clone(),
+        run: run_dir,
         data: data.root.clone(),
         split: args.data.split(),
         scores,
     };
     print_report(&report, args.data.json)?;
+    Ok(())
+}
+
+/// Writes `--per-question` when asked.
+pub(super) fn write_per_question(args: &EvalStylistArgs, scores: &StylistScores) -> Result<()> {
+    if let Some(path) = &args.per_question {
+        capsule_device::fsutil::write_atomic(path, &serde_json::to_vec(&scores.per_question)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Recall@K retrieval metrics and the embedder's evaluation on a protocol's held-out set.
 
-use super::data::{EvalSet, LabelledImages, embed_images};
+use super::data::{EvalSet, embed_images};
 use super::error::EmbedderError;
 use super::model::Embedder;
 use burn::prelude::*;
@@ -94,15 +94,26 @@ pub fn evaluate(
     device: &Device,
     batch_size: usize,
 ) -> Result<RetrievalScores, EmbedderError> {
-    let embed = |s: &LabelledImages| embed_images(model, &s.images, spec, device, batch_size);
+    evaluate_with(set, |images| {
+        embed_images(model, images, spec, device, batch_size)
+    })
+}
+
+/// Recall@K of `set` with any embedder: `embed` returns the row-major embeddings of a
+/// picture list and their width (a burn model here, a bundle's ONNX file in tract for
+/// `eval embedder --bundle`).
+pub fn evaluate_with<E>(
+    set: &EvalSet,
+    mut embed: impl FnMut(&[image::RgbImage]) -> Result<(Vec<f32>, usize), E>,
+) -> Result<RetrievalScores, E> {
     let values = match set {
         EvalSet::QueryGallery { query, gallery } => {
-            let (q, dim) = embed(query)?;
-            let (g, _) = embed(gallery)?;
+            let (q, dim) = embed(&query.images)?;
+            let (g, _) = embed(&gallery.images)?;
             recall_at_k(&q, &query.labels, &g, &gallery.labels, dim, &KS, false)
         }
         EvalSet::LeaveOneOut(set) => {
-            let (e, dim) = embed(set)?;
+            let (e, dim) = embed(&set.images)?;
             recall_at_k(&e, &set.labels, &e, &set.labels, dim, &KS, true)
         }
     };

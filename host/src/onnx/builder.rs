@@ -250,6 +250,17 @@ pub fn encode(model: &pb::ModelProto) -> Vec<u8> {
     model.encode_to_vec()
 }
 
+/// Parameters of an ONNX model: the values of its initializers (weights, biases, scales;
+/// batch norm already folded), whatever their storage type.
+pub fn parameter_count(model: &pb::ModelProto) -> usize {
+    model.graph.as_ref().map_or(0, |g| {
+        g.initializer
+            .iter()
+            .map(|t| t.dims.iter().map(|&d| d.max(0) as usize).product::<usize>())
+            .sum()
+    })
+}
+
 fn value_info(name: &str, dims: &[Dim], dtype: pb::tensor_proto::DataType) -> pb::ValueInfoProto {
     use pb::tensor_shape_proto::{Dimension, dimension::Value};
     let dim = |d: &Dim| Dimension {

@@ -7,6 +7,6 @@ pub mod emit;
 pub mod quantize;
 pub mod stylist;
 
-pub use builder::{Attr, GraphBuilder, OPSET, OnnxError, encode};
+pub use builder::{Attr, GraphBuilder, OPSET, OnnxError, encode, parameter_count};
 pub use embedder::{ExportError, export_embedder, write_embedder};
 pub use stylist::{export_stylist_decoder, export_stylist_encoder};

@@ -2,14 +2,17 @@
 //! stylist on data of seeds they never saw.
 
 use super::PipelineError;
+use crate::bundle::evaluate as shipped;
 use crate::data::fmnist;
 use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
-use crate::embedder::data::{DataFormat, DataSource, load_eval};
+use crate::embedder::data::{DataFormat, DataSource, EvalSet, load_eval};
 use crate::embedder::evaluate::evaluate as evaluate_embedder;
 use crate::embedder::{RetrievalScores, TrainedEmbedder};
 use crate::stylist::{self, Checkpoint, StylistScores, TrainedStylist, features};
 use crate::training::Backend;
-use serde::Serialize;
+use capsule_device::bundle::Precision;
+use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Where a pipeline writes its [`Evaluation`].
@@ -22,7 +25,7 @@ const FMNIST_EVAL: usize = 2000;
 const BATCH: usize = 128;
 
 /// What `evaluation.json` holds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Synthetic In-shop of the unseen seed: camera views against camera views and product
     /// shots of other garments than those trained on.
@@ -34,43 +37,59 @@ pub struct Evaluation {
     /// Stylist on an unseen seed's test outfits (the stylist's own test set), per test-time
     /// context K.
     pub stylist: Vec<StylistScores>,
+    /// The same measured on what ships: the bundle's ONNX files in tract through the board's
+    /// path (`eval embedder --bundle`, `eval stylist --bundle`); Fashion-MNIST on all 10k.
+    pub shipped: ShippedEvaluation,
+}
+
+/// [`Evaluation`] of the signed bundle's f32 models.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ShippedEvaluation {
+    pub embedder_synthetic_inshop: RetrievalScores,
+    /// All 10,000 test pictures; `None` where Fashion-MNIST is not installed.
+    pub embedder_fmnist: Option<RetrievalScores>,
+    pub stylist: Vec<StylistScores>,
 }
 
 /// The embedder of `embedder_run` on `test`'s In-shop views and Fashion-MNIST (when
 /// installed in `fmnist::DEFAULT_DIR`), the stylist of `stylist_run` on `stylist_test`'s
-/// outfits.
+/// outfits; then the same of the `bundle` made from them.
 pub fn evaluate(
     embedder_run: &Path,
     stylist_run: &Path,
+    bundle: &Path,
     test: &Path,
     stylist_test: &Path,
 ) -> Result<Evaluation, PipelineError> {
     let device = burn::tensor::Device::flex();
     let embedder = TrainedEmbedder::load(embedder_run, &device)?;
-    let retrieval = |source: DataSource| -> Result<RetrievalScores, PipelineError> {
-        let set = load_eval(&source)?;
+    let retrieval = |set: &EvalSet| -> Result<RetrievalScores, PipelineError> {
         Ok(evaluate_embedder(
             &embedder.model,
-            &set,
+            set,
             embedder.spec(),
             &device,
             BATCH,
         )?)
     };
-    let inshop = retrieval(DataSource {
+    let inshop_set = load_eval(&DataSource {
         dir: test.join("inshop"),
         format: DataFormat::Inshop,
         limit: None,
         eval_limit: None,
     })?;
+    let inshop = retrieval(&inshop_set)?;
     let fmnist_dir = Path::new(fmnist::DEFAULT_DIR);
-    let fmnist = if fmnist_dir.exists() {
-        Some(retrieval(DataSource {
+    let fmnist_set = |eval_limit| {
+        load_eval(&DataSource {
             dir: fmnist_dir.to_path_buf(),
             format: DataFormat::Fmnist,
             limit: None,
-            eval_limit: Some(FMNIST_EVAL),
-        })?)
+            eval_limit,
+        })
+    };
+    let fmnist = if fmnist_dir.exists() {
+        Some(retrieval(&fmnist_set(Some(FMNIST_EVAL))?)?)
     } else {
         None
     };
@@ -82,9 +101,28 @@ pub fn evaluate(
         .iter()
         .map(|&k| stylist::evaluate(&stylist, &data, &features, Split::Test, k, 0))
         .collect::<Result<Vec<_>, _>>()?;
+    let hidden = ProgressBar::hidden();
+    let shipped_embedder = |set: &EvalSet| {
+        shipped::evaluate_embedder(bundle, Precision::F32, set, &hidden).map(|e| e.scores)
+    };
+    let shipped = ShippedEvaluation {
+        embedder_synthetic_inshop: shipped_embedder(&inshop_set)?,
+        embedder_fmnist: match fmnist_dir.exists() {
+            true => Some(shipped_embedder(&fmnist_set(None)?)?),
+            false => None,
+        },
+        stylist: CONTEXTS
+            .iter()
+            .map(|&k| {
+                shipped::evaluate_stylist(bundle, &data, Split::Test, k, 0, &hidden)
+                    .map(|e| e.scores)
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     Ok(Evaluation {
         embedder_synthetic_inshop: inshop,
         embedder_fmnist: fmnist,
         stylist: scores,
+        shipped,
     })
 }

@@ -6,7 +6,7 @@ pub mod demo;
 pub mod evaluation;
 
 pub use demo::demo_wardrobe;
-pub use evaluation::{EVALUATION_FILE, Evaluation, evaluate};
+pub use evaluation::{EVALUATION_FILE, Evaluation, ShippedEvaluation, evaluate};
 
 use std::path::PathBuf;
 
@@ -30,6 +30,8 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error("evaluating the bundle")]
+    Bundle(#[from] crate::bundle::evaluate::BundleEvalError),
     #[error("{path}: no top among the listed views to photograph for the demo")]
     NoTop { path: PathBuf },
 }

@@ -37,6 +37,8 @@ pub enum StylistError {
     Config { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
+    #[error("the bundle's stylist in tract")]
+    Bundle(#[from] capsule_device::stylist::StylistError),
     #[error("item {id} of a {context} is not in the dataset's item list")]
     UnknownItem { id: String, context: &'static str },
 }

@@ -4,6 +4,9 @@
 //! graphs are encoded together as one disjoint union (one encoder call per chunk instead of
 //! one per question). A question's embeddings then score its pairs through the shared
 //! metric code in `crate::eval`, so the stylist and the baselines are measured alike.
+//!
+//! The stylist itself is a [`GraphStylist`]: the burn model of a training run here, the
+//! bundle's ONNX encoder and decoder in tract for `eval stylist --bundle`.
 
 use super::context::{QuestionGraph, question_graph};
 use super::error::StylistError;
@@ -12,11 +15,11 @@ use super::graph::{ItemGraph, MessageEdges};
 use super::inference::TrainedStylist;
 use crate::data::polyvore::{PolyvoreDataset, Split};
 use crate::eval::{PairScorer, Ties, fitb_accuracy, roc_auc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// Outfit metrics of the stylist on one split at one context size.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StylistScores {
     pub fitb: Option<f64>,
     pub fitb_hard: Option<f64>,
@@ -29,7 +32,7 @@ pub struct StylistScores {
 }
 
 /// Per-question outcomes behind [`StylistScores`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PerQuestion {
     pub fitb: Vec<bool>,
     pub fitb_hard: Vec<bool>,
@@ -37,6 +40,53 @@ pub struct PerQuestion {
 
 /// Largest number of nodes encoded in one call (bounds memory: nodes × hidden floats).
 const CHUNK_NODES: usize = 20_000;
+
+/// One pair of node embeddings to score: `(a, type of a, b, type of b)`, types as
+/// [`crate::data::polyvore`] indexes them.
+pub type PairQuery<'a> = (&'a [f32], usize, &'a [f32], usize);
+
+/// What FITB and AUC need of a stylist: node embeddings of a small graph, and pair scores.
+pub trait GraphStylist {
+    /// Width of a node embedding.
+    fn hidden(&self) -> usize;
+    /// Embeddings (row-major `[nodes.len(), hidden]`) of the graph over `nodes` (node ids of
+    /// the evaluated [`ItemGraph`]) with local message-passing `edges`.
+    fn encode(&self, nodes: &[u32], edges: &MessageEdges) -> Result<Vec<f32>, StylistError>;
+    /// Compatibility of each pair (higher = better).
+    fn score_pairs(&self, pairs: &[PairQuery<'_>]) -> Result<Vec<f64>, StylistError>;
+}
+
+/// A training run's stylist with its standardised node inputs of one graph. Scores are
+/// decoder logits (monotone in the probability, and free of the ties that a saturated
+/// sigmoid would create).
+struct BurnStylist<'a> {
+    stylist: &'a TrainedStylist,
+    /// `[graph nodes, input_dim]`.
+    inputs: Vec<f32>,
+}
+
+impl GraphStylist for BurnStylist<'_> {
+    fn hidden(&self) -> usize {
+        self.stylist.hidden()
+    }
+
+    fn encode(&self, nodes: &[u32], edges: &MessageEdges) -> Result<Vec<f32>, StylistError> {
+        let width = self.stylist.config.model.input_dim;
+        let mut inputs = Vec::with_capacity(nodes.len() * width);
+        for &n in nodes {
+            let n = n as usize;
+            inputs.extend_from_slice(&self.inputs[n * width..(n + 1) * width]);
+        }
+        Ok(self.stylist.encode(&inputs, edges))
+    }
+
+    fn score_pairs(&self, pairs: &[PairQuery<'_>]) -> Result<Vec<f64>, StylistError> {
+        Ok(pairs
+            .iter()
+            .map(|&(a, ta, b, tb)| self.stylist.pair_logit(a, ta, b, tb) as f64)
+            .collect())
+    }
+}
 
 /// Evaluates `stylist` on `split` of `data`. The graph is `data`'s own training graph and
 /// `features` must cover `data`'s items; with data the model was not trained on (another
@@ -52,10 +102,22 @@ pub fn evaluate(
 ) -> Result<StylistScores, StylistError> {
     let graph = ItemGraph::from_dataset(data);
     let inputs = stylist.node_inputs(&graph, features)?;
+    let stylist = BurnStylist { stylist, inputs };
+    evaluate_with(&stylist, &graph, data, split, k, seed)
+}
+
+/// [`evaluate`] with any stylist over `graph`, the training graph of `data`.
+pub fn evaluate_with(
+    stylist: &dyn GraphStylist,
+    graph: &ItemGraph,
+    data: &PolyvoreDataset,
+    split: Split,
+    k: usize,
+    seed: u64,
+) -> Result<StylistScores, StylistError> {
     let context = Context {
         stylist,
-        graph: &graph,
-        inputs: &inputs,
+        graph,
         k,
         seed,
     };
@@ -110,9 +172,8 @@ pub fn evaluate(
 }
 
 struct Context<'a> {
-    stylist: &'a TrainedStylist,
+    stylist: &'a dyn GraphStylist,
     graph: &'a ItemGraph,
-    inputs: &'a [f32],
     k: usize,
     seed: u64,
 }
@@ -124,7 +185,7 @@ impl Context<'_> {
         queries: &[Vec<String>],
         salt: u64,
         what: &'static str,
-    ) -> Result<Vec<QuestionScorer<'_>>, StylistError> {
+    ) -> Result<Vec<QuestionScorer>, StylistError> {
         let mut graphs = Vec::with_capacity(queries.len());
         for (i, query) in queries.iter().enumerate() {
             let nodes = query
@@ -152,73 +213,74 @@ impl Context<'_> {
                 nodes += graphs[end].nodes.len();
                 end += 1;
             }
-            scorers.extend(self.encode_union(&graphs[start..end]));
+            scorers.extend(self.encode_union(&graphs[start..end])?);
             start = end;
         }
         Ok(scorers)
     }
 
-    /// Encodes the disjoint union of `graphs` in one call.
-    fn encode_union(&self, graphs: &[QuestionGraph]) -> Vec<QuestionScorer<'_>> {
-        let width = self.stylist.config.model.input_dim;
+    /// Encodes the disjoint union of `graphs` in one call, then scores every pair of each
+    /// question's query items.
+    fn encode_union(&self, graphs: &[QuestionGraph]) -> Result<Vec<QuestionScorer>, StylistError> {
         let hidden = self.stylist.hidden();
-        let mut inputs = Vec::new();
+        let mut nodes = Vec::new();
         let mut edges = Vec::new();
         let mut offsets = Vec::with_capacity(graphs.len());
-        let mut total = 0u32;
         for g in graphs {
-            offsets.push(total as usize);
-            for &n in &g.nodes {
-                let n = n as usize;
-                inputs.extend_from_slice(&self.inputs[n * width..(n + 1) * width]);
-            }
-            edges.extend(g.edges.iter().map(|&(a, b)| (a + total, b + total)));
-            total += g.nodes.len() as u32;
+            let offset = nodes.len() as u32;
+            offsets.push(offset as usize);
+            nodes.extend_from_slice(&g.nodes);
+            edges.extend(g.edges.iter().map(|&(a, b)| (a + offset, b + offset)));
         }
-        let z = self.stylist.encode(
-            &inputs,
-            &MessageEdges::from_undirected(total as usize, &edges),
-        );
-        graphs
-            .iter()
-            .zip(offsets)
-            .map(|(g, offset)| {
-                let items = g.nodes[..g.query]
-                    .iter()
-                    .enumerate()
-                    .map(|(local, &n)| {
-                        let row = offset + local;
-                        (
-                            self.graph.ids[n as usize].clone(),
-                            (
-                                z[row * hidden..(row + 1) * hidden].to_vec(),
-                                self.graph.types[n as usize],
-                            ),
-                        )
-                    })
-                    .collect();
-                QuestionScorer {
-                    stylist: self.stylist,
-                    items,
+        let z = self
+            .stylist
+            .encode(&nodes, &MessageEdges::from_undirected(nodes.len(), &edges))?;
+        let mut scorers = Vec::with_capacity(graphs.len());
+        for (g, offset) in graphs.iter().zip(offsets) {
+            let query: Vec<(&[f32], usize)> = (0..g.query)
+                .map(|local| {
+                    let row = offset + local;
+                    let node = g.nodes[local] as usize;
+                    (&z[row * hidden..(row + 1) * hidden], self.graph.types[node])
+                })
+                .collect();
+            let mut pairs = Vec::with_capacity(g.query * g.query);
+            let mut keys = Vec::with_capacity(g.query * g.query);
+            for (i, &(za, ta)) in query.iter().enumerate() {
+                for (j, &(zb, tb)) in query.iter().enumerate() {
+                    pairs.push((za, ta, zb, tb));
+                    keys.push((i, j));
                 }
-            })
-            .collect()
+            }
+            let scores = self.stylist.score_pairs(&pairs)?;
+            let index = g.nodes[..g.query]
+                .iter()
+                .enumerate()
+                .map(|(local, &n)| (self.graph.ids[n as usize].clone(), local))
+                .collect();
+            scorers.push(QuestionScorer {
+                index,
+                scores: keys.into_iter().zip(scores).collect(),
+            });
+        }
+        Ok(scorers)
     }
 }
 
-/// Pair scores among one question's items, from their embeddings in the question's context
-/// graph. Scores are decoder logits (monotone in the probability, and free of the ties that
-/// a saturated sigmoid would create).
-struct QuestionScorer<'a> {
-    stylist: &'a TrainedStylist,
-    items: HashMap<String, (Vec<f32>, usize)>,
+/// Pair scores among one question's query items, from their embeddings in the question's
+/// context graph.
+struct QuestionScorer {
+    /// Item id → position among the query items.
+    index: HashMap<String, usize>,
+    scores: HashMap<(usize, usize), f64>,
 }
 
-impl PairScorer for QuestionScorer<'_> {
+impl PairScorer for QuestionScorer {
     fn pair(&self, a: &str, b: &str) -> f64 {
-        match (self.items.get(a), self.items.get(b)) {
-            (Some((za, ta)), Some((zb, tb))) => self.stylist.pair_logit(za, *ta, zb, *tb) as f64,
-            _ => f64::NEG_INFINITY,
+        match (self.index.get(a), self.index.get(b)) {
+            (Some(&i), Some(&j)) => self.scores.get(&(i, j)).copied(),
+            _ => None,
         }
+        .unwrap_or(f64::NEG_INFINITY)
     }
 }

@@ -1,0 +1,210 @@
+//! Evaluation of what ships: a bundle's ONNX files run in tract through the board's own path
+//! (garment view with the manifest's crop, preprocessing, unit-length embedding, style
+//! statistics, encoder inputs), measured with the same protocols and report keys as the
+//! training runs (`eval embedder --bundle`, `eval stylist --bundle`).
+//!
+//! - [`embedder`]: pictures → embeddings with the bundle's embedder of one precision;
+//! - [`stylist`]: the bundle's encoder and decoder as a [`crate::stylist::GraphStylist`].
+
+pub mod embedder;
+pub mod stylist;
+
+use crate::data::polyvore::{PolyvoreDataset, Split};
+use crate::embedder::RetrievalScores;
+use crate::embedder::data::EvalSet;
+use crate::embedder::evaluate::evaluate_with;
+use crate::stylist::{ItemGraph, StylistScores, evaluate_with as evaluate_stylist_with};
+use capsule_device::app::{ModelSource, Models, ModelsError};
+use capsule_device::bundle::{ModelEntry, ModelRole, Precision};
+use capsule_device::engine::EngineError;
+use indicatif::ProgressBar;
+use std::path::{Path, PathBuf};
+
+/// A bundle's embedder measured on one evaluation set.
+#[derive(Debug, Clone)]
+pub struct EmbedderEvaluation {
+    pub bundle_version: u64,
+    /// The ONNX file measured.
+    pub file: String,
+    pub scores: RetrievalScores,
+    /// Values in the file's initializers.
+    pub params: usize,
+    pub embedding_dim: usize,
+}
+
+/// Recall@K of the `precision` embedder of the bundle at `dir` on `set`; `progress` counts
+/// pictures.
+pub fn evaluate_embedder(
+    dir: &Path,
+    precision: Precision,
+    set: &EvalSet,
+    progress: &ProgressBar,
+) -> Result<EmbedderEvaluation, BundleEvalError> {
+    let models = open_bundle(dir)?;
+    let entry = embedder_entry(&models, precision)?;
+    let file = dir.join(&entry.file);
+    let mut embedding_dim = 0;
+    let scores = evaluate_with(set, |pictures| {
+        let (rows, dim) = embedder::embed_pictures(&file, models.spec(), pictures, progress)?;
+        embedding_dim = dim;
+        Ok::<_, BundleEvalError>((rows, dim))
+    })?;
+    Ok(EmbedderEvaluation {
+        bundle_version: models.manifest.bundle_version,
+        file: entry.file.clone(),
+        scores,
+        params: onnx_parameters(&file)?,
+        embedding_dim,
+    })
+}
+
+/// A bundle's stylist measured on one split.
+#[derive(Debug, Clone)]
+pub struct StylistEvaluation {
+    pub bundle_version: u64,
+    pub scores: StylistScores,
+    /// Values in the encoder's and decoder's initializers.
+    pub params: usize,
+}
+
+/// FITB and AUC of the stylist of the bundle at `dir` on `split` of `data` with `k` context
+/// edges per question item (sampled with `seed`); node features come from the bundle's f32
+/// embedder, as its stylist was trained on them. `progress` counts items.
+pub fn evaluate_stylist(
+    dir: &Path,
+    data: &PolyvoreDataset,
+    split: Split,
+    k: usize,
+    seed: u64,
+    progress: &ProgressBar,
+) -> Result<StylistEvaluation, BundleEvalError> {
+    let models = open_bundle(dir)?;
+    let Some(stylist) = models.stylist()? else {
+        return Err(BundleEvalError::NoStylist(dir.to_path_buf()));
+    };
+    let entry = embedder_entry(&models, Precision::F32)?;
+    let graph = ItemGraph::from_dataset(data);
+    let stylist = stylist::TractStylist::new(
+        stylist,
+        &graph,
+        data,
+        &dir.join(&entry.file),
+        models.spec(),
+        progress,
+    )?;
+    let scores = evaluate_stylist_with(&stylist, &graph, data, split, k, seed)?;
+    let mut params = 0;
+    for role in [ModelRole::StylistEncoder, ModelRole::StylistDecoder] {
+        if let Some(m) = models.manifest.model(role, Precision::F32) {
+            params += onnx_parameters(&dir.join(&m.file))?;
+        }
+    }
+    Ok(StylistEvaluation {
+        bundle_version: models.manifest.bundle_version,
+        scores,
+        params,
+    })
+}
+
+/// A bundle could not be evaluated.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleEvalError {
+    #[error("opening the bundle {dir}")]
+    Open {
+        dir: PathBuf,
+        #[source]
+        source: ModelsError,
+    },
+    #[error(
+        "the bundle {dir} has no {precision} embedder (it has: {available}); pick one of those \
+         with --precision"
+    )]
+    NoPrecision {
+        dir: PathBuf,
+        precision: Precision,
+        available: String,
+    },
+    #[error("the bundle {0} has no stylist models (it was made without --stylist-run)")]
+    NoStylist(PathBuf),
+    #[error("reading the model {path}")]
+    ReadModel {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not an ONNX model")]
+    DecodeModel {
+        path: PathBuf,
+        #[source]
+        source: prost::DecodeError,
+    },
+    #[error("running the bundle's embedder")]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Stylist(#[from] crate::stylist::StylistError),
+    #[error("loading the bundle's stylist")]
+    BoardStylist(#[from] capsule_device::stylist::StylistError),
+    #[error("reading {path}")]
+    Picture {
+        path: PathBuf,
+        #[source]
+        source: capsule_device::camera::CameraError,
+    },
+    #[error("making the garment view of {path}")]
+    Enrol {
+        path: PathBuf,
+        #[source]
+        source: capsule_device::app::EnrolError,
+    },
+}
+
+/// The bundle at `dir`, checked against its manifest's hashes as a board checks an update
+/// (its signature is not the evaluation's business).
+fn open_bundle(dir: &Path) -> Result<Models, BundleEvalError> {
+    Models::open(dir, None, ModelSource::Bundle(dir)).map_err(|source| BundleEvalError::Open {
+        dir: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// The embedder entry of `precision` in `models`' bundle; unlike a board, no fallback: an
+/// evaluation must measure the file it was asked about.
+fn embedder_entry(models: &Models, precision: Precision) -> Result<&ModelEntry, BundleEvalError> {
+    let manifest = &models.manifest;
+    manifest
+        .model(ModelRole::Embedder, precision)
+        .ok_or_else(|| BundleEvalError::NoPrecision {
+            dir: bundle_dir(models),
+            precision,
+            available: manifest
+                .models
+                .iter()
+                .filter(|m| m.role == ModelRole::Embedder)
+                .map(|m| m.precision.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Parameters of the ONNX model at `path` (values of its initializers).
+fn onnx_parameters(path: &Path) -> Result<usize, BundleEvalError> {
+    use prost::Message;
+    let bytes = std::fs::read(path).map_err(|source| BundleEvalError::ReadModel {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let model = tract_onnx::pb::ModelProto::decode(bytes.as_slice()).map_err(|source| {
+        BundleEvalError::DecodeModel {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    Ok(crate::onnx::parameter_count(&model))
+}
+
+fn bundle_dir(models: &Models) -> PathBuf {
+    models
+        .bundle
+        .as_ref()
+        .map_or_else(|| models.embedder_file.clone(), |b| b.dir.clone())
+}

@@ -1,0 +1,139 @@
+//! `capsule-host eval embedder --bundle DIR` and `eval stylist --bundle DIR`: what ships,
+//! measured through the board's own path (see `crate::bundle::evaluate`), reported with the
+//! same keys as the run-based evaluations.
+
+use super::embedder::{EvalEmbedderArgs, data_dir, load_eval_set};
+use super::report::print_report;
+use super::stylist::{EvalStylistArgs, write_per_question};
+use crate::bundle::evaluate::{evaluate_embedder, evaluate_stylist};
+use crate::embedder::RetrievalScores;
+use crate::embedder::data::{DataFormat, DataSource, EvalSet};
+use crate::stylist::StylistScores;
+use crate::training::progress::bar;
+use anyhow::{Context, Result};
+use capsule_device::bundle::Precision;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// What `eval embedder --bundle` prints.
+#[derive(Debug, Serialize)]
+pub struct BundleEmbedderReport {
+    pub bundle: PathBuf,
+    pub version: u64,
+    pub precision: Precision,
+    /// The ONNX file measured.
+    pub file: String,
+    #[serde(flatten)]
+    pub scores: RetrievalScores,
+    /// Values in the ONNX file's initializers (batch norm folded into the convolutions).
+    pub params: usize,
+    pub embedding_dim: usize,
+    pub protocol: String,
+}
+
+impl std::fmt::Display for BundleEmbedderReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.scores;
+        writeln!(
+            f,
+            "bundle {} v{}: {} ({}, {} params, {}-d), in tract as on the board",
+            self.bundle.display(),
+            self.version,
+            self.file,
+            self.precision,
+            self.params,
+            self.embedding_dim
+        )?;
+        writeln!(f, "{}", self.protocol)?;
+        writeln!(f, "Recall@1  {:.4}", s.recall_at_1)?;
+        writeln!(f, "Recall@5  {:.4}", s.recall_at_5)?;
+        writeln!(f, "Recall@10 {:.4}", s.recall_at_10)?;
+        write!(f, "Recall@20 {:.4}", s.recall_at_20)
+    }
+}
+
+pub fn embedder(bundle: &Path, args: &EvalEmbedderArgs) -> Result<()> {
+    let format = args.format.unwrap_or(DataFormat::Fmnist);
+    let source = DataSource {
+        dir: data_dir(&args.data, format)?,
+        format,
+        limit: None,
+        eval_limit: None,
+    };
+    let (set, protocol) = load_eval_set(source, args.limit)?;
+    let pictures = match &set {
+        EvalSet::QueryGallery { query, gallery } => query.len() + gallery.len(),
+        EvalSet::LeaveOneOut(set) => set.len(),
+    };
+    let progress = bar(pictures as u64, "pictures");
+    progress.set_prefix("embedding");
+    let measured = evaluate_embedder(bundle, args.precision, &set, &progress)
+        .with_context(|| format!("evaluating the embedder of {}", bundle.display()))?;
+    progress.finish_and_clear();
+    let report = BundleEmbedderReport {
+        bundle: bundle.to_path_buf(),
+        version: measured.bundle_version,
+        precision: args.precision,
+        file: measured.file,
+        scores: measured.scores,
+        params: measured.params,
+        embedding_dim: measured.embedding_dim,
+        protocol,
+    };
+    print_report(&report, args.json)?;
+    Ok(())
+}
+
+/// What `eval stylist --bundle` prints.
+#[derive(Debug, Serialize)]
+pub struct BundleStylistReport {
+    pub bundle: PathBuf,
+    pub version: u64,
+    pub data: PathBuf,
+    pub split: crate::data::polyvore::Split,
+    #[serde(flatten)]
+    pub scores: StylistScores,
+    /// Values in the encoder's and decoder's initializers.
+    pub params: usize,
+}
+
+impl std::fmt::Display for BundleStylistReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        let s = &self.scores;
+        writeln!(
+            f,
+            "bundle {} v{} stylist ({} params, in tract as on the board) on {} {:?}, context K = {}:",
+            self.bundle.display(),
+            self.version,
+            self.params,
+            self.data.display(),
+            self.split,
+            s.context_k
+        )?;
+        writeln!(f, "FITB       {}", show(s.fitb))?;
+        writeln!(f, "FITB hard  {}", show(s.fitb_hard))?;
+        write!(f, "AUC        {}", show(s.auc))
+    }
+}
+
+pub fn stylist(bundle: &Path, args: &EvalStylistArgs) -> Result<()> {
+    let data = args.data.load()?;
+    let progress = bar(data.items.len() as u64, "items");
+    progress.set_prefix("garment features");
+    let split = args.data.split();
+    let measured = evaluate_stylist(bundle, &data, split, args.context, args.seed, &progress)
+        .with_context(|| format!("evaluating the stylist of {}", bundle.display()))?;
+    progress.finish_and_clear();
+    write_per_question(args, &measured.scores)?;
+    let report = BundleStylistReport {
+        bundle: bundle.to_path_buf(),
+        version: measured.bundle_version,
+        data: data.root.clone(),
+        split,
+        scores: measured.scores,
+        params: measured.params,
+    };
+    print_report(&report, args.data.json)?;
+    Ok(())
+}
