@@ -10,7 +10,8 @@ use serde::Serialize;
 pub const DEFAULT_NEW_GARMENT_THRESHOLD: f32 = 0.8;
 
 /// The wardrobe's embeddings in one flat row-major matrix: a scan of 100k garments is one
-/// pass over contiguous memory.
+/// pass over contiguous memory. A garment may have several rows (its views: front, back,
+/// folded); it matches by its best view.
 #[derive(Debug, Clone, Default)]
 pub struct EmbeddingIndex {
     dim: usize,
@@ -18,6 +19,8 @@ pub struct EmbeddingIndex {
     names: Vec<String>,
     types: Vec<GarmentType>,
     rows: Vec<f32>,
+    /// Per row, the garment (position in `ids`) it is a view of.
+    owners: Vec<usize>,
 }
 
 /// One candidate match.
@@ -67,19 +70,49 @@ impl EmbeddingIndex {
         self.names.push(garment.name.clone());
         self.types.push(garment.garment_type);
         self.rows.extend_from_slice(&garment.embedding);
+        self.owners.push(self.ids.len() - 1);
         true
     }
 
-    /// Removes a garment, if indexed.
-    pub fn remove(&mut self, id: GarmentId) {
-        if let Some(i) = self.ids.iter().position(|&x| x == id) {
-            self.ids.remove(i);
-            self.names.remove(i);
-            self.types.remove(i);
-            self.rows.drain(i * self.dim..(i + 1) * self.dim);
+    /// Adds another view of an indexed garment; false if the garment is not indexed or the
+    /// embedding has the wrong dimension.
+    pub fn insert_view(&mut self, id: GarmentId, embedding: &[f32]) -> bool {
+        let Some(owner) = self.ids.iter().position(|&x| x == id) else {
+            return false;
+        };
+        if embedding.len() != self.dim {
+            return false;
         }
+        self.rows.extend_from_slice(embedding);
+        self.owners.push(owner);
+        true
     }
 
+    /// Removes a garment and its views, if indexed.
+    pub fn remove(&mut self, id: GarmentId) {
+        let Some(i) = self.ids.iter().position(|&x| x == id) else {
+            return;
+        };
+        self.ids.remove(i);
+        self.names.remove(i);
+        self.types.remove(i);
+        let dim = self.dim;
+        let mut kept = 0;
+        for row in 0..self.owners.len() {
+            let owner = self.owners[row];
+            if owner == i {
+                continue;
+            }
+            self.owners[kept] = if owner > i { owner - 1 } else { owner };
+            self.rows
+                .copy_within(row * dim..(row + 1) * dim, kept * dim);
+            kept += 1;
+        }
+        self.owners.truncate(kept);
+        self.rows.truncate(kept * dim);
+    }
+
+    /// Garments indexed.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
@@ -88,12 +121,18 @@ impl EmbeddingIndex {
         self.ids.is_empty()
     }
 
+    /// Views indexed (at least one per garment).
+    pub fn views(&self) -> usize {
+        self.owners.len()
+    }
+
     pub fn dim(&self) -> usize {
         self.dim
     }
 
-    /// The `k` most similar garments to a unit-length `embedding`, and whether the best is
-    /// below `threshold`. An embedding of the wrong size matches nothing.
+    /// The `k` most similar garments to a unit-length `embedding` (each by its best view),
+    /// and whether the best is below `threshold`. An embedding of the wrong size matches
+    /// nothing.
     pub fn identify(&self, embedding: &[f32], k: usize, threshold: f32) -> Identification {
         if embedding.len() != self.dim || self.is_empty() {
             return Identification {
@@ -101,12 +140,14 @@ impl EmbeddingIndex {
                 top: Vec::new(),
             };
         }
-        let mut scored: Vec<(usize, f32)> = self
-            .rows
-            .chunks_exact(self.dim)
-            .enumerate()
-            .map(|(i, row)| (i, row.iter().zip(embedding).map(|(a, b)| a * b).sum()))
-            .collect();
+        let mut best = vec![f32::NEG_INFINITY; self.ids.len()];
+        for (row, &owner) in self.rows.chunks_exact(self.dim).zip(&self.owners) {
+            let similarity: f32 = row.iter().zip(embedding).map(|(a, b)| a * b).sum();
+            if similarity > best[owner] {
+                best[owner] = similarity;
+            }
+        }
+        let mut scored: Vec<(usize, f32)> = best.into_iter().enumerate().collect();
         let k = k.min(scored.len());
         if k == 0 {
             return Identification {
@@ -209,6 +250,42 @@ mod tests {
         index.insert(&garment(5, vec![0.0, -1.0]));
         let r = index.identify(&[0.0, -1.0], 1, 0.5);
         assert_eq!(r.top[0].id, GarmentId(5));
+        assert!((r.top[0].similarity - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_garment_matches_by_its_best_view_and_leaves_with_all_of_them() {
+        let (mut index, _) =
+            EmbeddingIndex::build(&[garment(1, vec![1.0, 0.0]), garment(2, vec![0.0, 1.0])]);
+        // Garment 1's back looks like (0.6, -0.8); garment 2 stays one view.
+        assert!(index.insert_view(GarmentId(1), &[0.6, -0.8]));
+        assert!(
+            !index.insert_view(GarmentId(9), &[1.0, 0.0]),
+            "unknown garment"
+        );
+        assert!(!index.insert_view(GarmentId(2), &[1.0]), "wrong dimension");
+        assert_eq!((index.len(), index.views()), (2, 3));
+        let r = index.identify(&[0.6, -0.8], 2, 0.9);
+        assert_eq!(r.top[0].id, GarmentId(1));
+        assert!((r.top[0].similarity - 1.0).abs() < 1e-6, "the back view");
+        assert!(!r.new);
+        assert_eq!(r.top.len(), 2, "one entry per garment, not per view");
+        index.remove(GarmentId(1));
+        assert_eq!((index.len(), index.views()), (1, 1));
+        let r = index.identify(&[0.6, -0.8], 2, 0.9);
+        assert_eq!(r.top.len(), 1);
+        assert_eq!(r.top[0].id, GarmentId(2));
+        assert!(r.new);
+        // Rows stay aligned with their owners after removing a garment before others.
+        let (mut index, _) = EmbeddingIndex::build(&[
+            garment(1, vec![1.0, 0.0]),
+            garment(2, vec![0.0, 1.0]),
+            garment(3, vec![-1.0, 0.0]),
+        ]);
+        assert!(index.insert_view(GarmentId(3), &[0.0, -1.0]));
+        index.remove(GarmentId(1));
+        let r = index.identify(&[0.0, -1.0], 1, 0.5);
+        assert_eq!(r.top[0].id, GarmentId(3));
         assert!((r.top[0].similarity - 1.0).abs() < 1e-6);
     }
 

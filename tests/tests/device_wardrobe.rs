@@ -98,6 +98,125 @@ fn import_identify_update_export_remove() {
 }
 
 #[test]
+fn a_garment_with_a_second_view_is_recognised_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));
+    capsule_e2e::write_tiny_embedder(&model);
+    // A folder import: `top/striped-shirt/` holds the shirt's front and back, `bottom/`
+    // one picture per garment.
+    let photos = dir.path().join("photos");
+    let shirt = photos.join("top/striped-shirt");
+    std::fs::create_dir_all(&shirt).unwrap();
+    std::fs::create_dir_all(photos.join("bottom")).unwrap();
+    let front = shirt.join("1-front.png");
+    let back = shirt.join("2-back.png");
+    image::RgbImage::from_fn(40, 40, |x, _| image::Rgb([200, (x * 5) as u8, 30]))
+        .save(&front)
+        .unwrap();
+    image::RgbImage::from_fn(40, 40, |_, y| image::Rgb([20, 60, (y * 6) as u8]))
+        .save(&back)
+        .unwrap();
+    image::RgbImage::from_fn(40, 40, |x, y| image::Rgb([90, (x * y % 200) as u8, 90]))
+        .save(photos.join("bottom/green-skirt.png"))
+        .unwrap();
+    let m = model.display().to_string();
+    let list = |data: &Path| -> serde_json::Value {
+        let args = [
+            "capsule",
+            "--data-dir",
+            &data.display().to_string(),
+            "wardrobe",
+            "list",
+            "--json",
+        ];
+        let out = capsule_device::cli::run_captured(args.map(String::from).to_vec()).unwrap();
+        serde_json::from_str(&out).unwrap()
+    };
+    let photos_arg = photos.display().to_string();
+    capsule(
+        &data,
+        &["wardrobe", "import", &photos_arg, "--embedder", &m],
+    )
+    .unwrap();
+    let listed = list(&data);
+    let garments = listed["garments"].as_array().unwrap();
+    assert_eq!(garments.len(), 2, "{listed}");
+    let shirt_entry = garments
+        .iter()
+        .find(|g| g["name"] == "striped shirt")
+        .unwrap();
+    assert_eq!(shirt_entry["views"], 2, "{listed}");
+
+    // A third view through `wardrobe add --to`, then recognition by the best view.
+    let folded = dir.path().join("folded.png");
+    image::RgbImage::from_fn(40, 40, |x, y| {
+        image::Rgb([(x * 6) as u8, 240, (y * 3) as u8])
+    })
+    .save(&folded)
+    .unwrap();
+    let id = shirt_entry["id"].as_str().unwrap().to_string();
+    let folded_arg = folded.display().to_string();
+    capsule(
+        &data,
+        &[
+            "wardrobe",
+            "add",
+            &folded_arg,
+            "--to",
+            &id,
+            "--embedder",
+            &m,
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        list(&data)["garments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == id.as_str())
+            .unwrap()["views"],
+        3
+    );
+    let mut mirror = capsule_e2e::tiny_mirror(&data, &model, 0.99);
+    for picture in [&front, &back, &folded] {
+        let picture = image::open(picture).unwrap().to_rgb8();
+        let result = mirror
+            .recognise(&picture, capsule_device::preprocess::WHOLE_PICTURE, 2)
+            .unwrap()
+            .identification;
+        assert_eq!(result.top[0].id.to_string(), id, "{result:?}");
+        assert!(result.top[0].similarity > 0.999, "{result:?}");
+        assert_eq!(result.top.len(), 2, "one entry per garment: {result:?}");
+    }
+    drop(mirror);
+    // The export keeps the views; a view needs a garment that exists.
+    let out = dir.path().join("export.json");
+    capsule(
+        &data,
+        &["wardrobe", "export", "--out", &out.display().to_string()],
+    )
+    .unwrap();
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(exported["views"].as_array().unwrap().len(), 2, "{exported}");
+    let err = capsule(
+        &data,
+        &[
+            "wardrobe",
+            "add",
+            &folded_arg,
+            "--to",
+            "g99",
+            "--embedder",
+            &m,
+        ],
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("g99"), "{err:#}");
+}
+
+#[test]
 fn identify_matches_the_same_picture_and_bad_input_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (data, model) = (dir.path().join("data"), dir.path().join("embedder.onnx"));

@@ -210,7 +210,9 @@ pub struct AddedGarment {
 }
 
 /// Adds every picture in `dir/<type>/` (in name order; the file name, with `_` and `-` as
-/// spaces, becomes the garment's name).
+/// spaces, becomes the garment's name). A folder `dir/<type>/<name>/` holds several views of
+/// one garment (front, back, ...): its first picture makes the garment, the others are added
+/// as its views.
 pub fn import_folder(
     dir: &Path,
     store: &WardrobeStore,
@@ -223,30 +225,69 @@ pub fn import_folder(
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
-        let mut files: Vec<PathBuf> = entries
+        let mut entries: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_picture(p))
+            .filter(|p| p.is_dir() || is_picture(p))
             .collect();
-        files.sort();
-        for file in files {
-            let name = file
+        entries.sort();
+        for entry in entries {
+            let name = entry
                 .file_stem()
                 .map(|s| s.to_string_lossy().replace(['_', '-'], " "))
                 .unwrap_or_default();
-            added.push(add_picture(
-                &file,
-                garment_type,
-                &name,
-                store,
-                now_unix,
-                embedder,
-            )?);
+            let views = if entry.is_dir() {
+                pictures_in(&entry)
+            } else {
+                vec![entry]
+            };
+            let Some((first, others)) = views.split_first() else {
+                continue;
+            };
+            let garment = add_picture(first, garment_type, &name, store, now_unix, embedder)?;
+            for view in others {
+                add_view_picture(view, garment.id, store, embedder)?;
+            }
+            added.push(garment);
         }
     }
     if added.is_empty() {
         return Err(ImportError::EmptyFolder(dir.to_path_buf()));
     }
     Ok(added)
+}
+
+/// The pictures directly in `dir`, in name order.
+fn pictures_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_picture(p))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Adds the garment in the picture file `path` as another view of garment `id`; returns
+/// the view's number.
+pub fn add_view_picture(
+    path: &Path,
+    id: GarmentId,
+    store: &WardrobeStore,
+    embedder: &mut Embedder,
+) -> Result<u32, ImportError> {
+    let seen = seen_in_file(path, embedder)?;
+    Ok(store.add_view(id, &seen.embedding, &seen.thumbnail_png)?)
+}
+
+fn seen_in_file(path: &Path, embedder: &mut Embedder) -> Result<SeenGarment, ImportError> {
+    let picture = read_picture(path)?;
+    SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE).map_err(|source| {
+        ImportError::Picture {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// Adds the garment in the picture file `path` (a photo of one garment) to the wardrobe.
@@ -258,13 +299,7 @@ pub fn add_picture(
     now_unix: u64,
     embedder: &mut Embedder,
 ) -> Result<AddedGarment, ImportError> {
-    let picture = read_picture(path)?;
-    let seen = SeenGarment::in_picture(embedder, &picture, WHOLE_PICTURE).map_err(|source| {
-        ImportError::Picture {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?;
+    let seen = seen_in_file(path, embedder)?;
     let id = store.add_garment(&seen.to_new_garment(garment_type, name, now_unix))?;
     Ok(AddedGarment {
         id,

@@ -19,8 +19,8 @@ use crate::preprocess::GarmentView;
 use crate::stylist::{Anchor, Refresh, StylistError, Suggester};
 use crate::suggest::{Verdict, colour_scheme, dominant_hue, feedback_edges};
 use crate::wardrobe::{
-    Garment, GarmentId, GarmentStatus, OutfitEdge, StoreError, WardrobeStore, decode_thumbnail,
-    fill_missing_styles,
+    ExtraView, Garment, GarmentId, GarmentStatus, OutfitEdge, StoreError, WardrobeStore,
+    decode_thumbnail, fill_missing_styles,
 };
 use image::RgbImage;
 use std::path::{Path, PathBuf};
@@ -113,6 +113,8 @@ pub struct Mirror {
     /// With a stylist, the suggester holds the garments; without, they are kept here.
     suggester: Option<Suggester>,
     garments: Vec<Garment>,
+    /// The garments' further pictures, recognised like their first.
+    views: Vec<ExtraView>,
     index: EmbeddingIndex,
     /// Garments whose embedding is from another model (not matched).
     skipped: usize,
@@ -134,13 +136,13 @@ impl Mirror {
                 .map_or_else(|| models.embedder_file.clone(), |b| b.dir.clone());
             return Err(MirrorError::NoStylist(dir));
         }
-        let (mut garments, edges) = {
+        let (mut garments, edges, views) = {
             let store = WardrobeStore::open(data_dir)?;
             let mut garments = store.garments()?;
             if stylist.is_some() {
                 fill_missing_styles(&store, &mut garments)?;
             }
-            (garments, store.edges()?)
+            (garments, store.edges()?, store.views()?)
         };
         let suggester = match stylist {
             Some(stylist) => Some(Suggester::new(
@@ -155,6 +157,7 @@ impl Mirror {
             embedder,
             suggester,
             garments,
+            views,
             index: EmbeddingIndex::default(),
             skipped: 0,
             data_dir: data_dir.to_path_buf(),
@@ -164,7 +167,10 @@ impl Mirror {
     }
 
     fn reindex(&mut self) {
-        let (index, skipped) = EmbeddingIndex::build(self.garments());
+        let (mut index, skipped) = EmbeddingIndex::build(self.garments());
+        for view in &self.views {
+            index.insert_view(view.garment, &view.embedding);
+        }
         self.index = index;
         self.skipped = skipped;
     }
@@ -387,6 +393,26 @@ impl Mirror {
         };
         self.reindex();
         Ok((id, refresh))
+    }
+
+    /// Stores a seen garment as another view of wardrobe garment `id` (its back, folded); it
+    /// is recognised by its best view from the next picture on. Returns the view's number.
+    pub fn add_view(&mut self, id: GarmentId, seen: &SeenGarment) -> Result<u32, MirrorError> {
+        let store = WardrobeStore::open(&self.data_dir)?;
+        let view = store.add_view(id, &seen.embedding, &seen.thumbnail_png)?;
+        let added = ExtraView {
+            garment: id,
+            view,
+            embedding: seen.embedding.clone(),
+        };
+        self.index.insert_view(id, &added.embedding);
+        self.views.push(added);
+        Ok(view)
+    }
+
+    /// How many views garment `id` has (its own picture counts).
+    pub fn view_count(&self, id: GarmentId) -> usize {
+        1 + self.views.iter().filter(|v| v.garment == id).count()
     }
 }
 

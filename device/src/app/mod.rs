@@ -17,8 +17,8 @@ pub mod reports;
 
 pub use enrol::{EnrolError, SeenGarment};
 pub use import::{
-    AddedGarment, ImportError, ImportSummary, add_picture, import_folder, import_polyvore,
-    is_polyvore_set,
+    AddedGarment, ImportError, ImportSummary, add_picture, add_view_picture, import_folder,
+    import_polyvore, is_polyvore_set,
 };
 pub use mirror::{AnchorGarment, Mirror, MirrorError, Outfits, Recognition, record_feedback};
 pub use models::{ModelSource, Models, ModelsError};

@@ -145,6 +145,10 @@ pub enum WardrobeChange {
     Added {
         garments: Vec<AddedGarment>,
     },
+    ViewAdded {
+        id: GarmentId,
+        view: u32,
+    },
     Imported {
         #[serde(flatten)]
         summary: ImportSummary,
@@ -182,6 +186,12 @@ impl fmt::Display for WardrobeChange {
                 }
                 Ok(())
             }
+            WardrobeChange::ViewAdded { id, view } => {
+                writeln!(
+                    f,
+                    "added view {view} of {id}: it is recognised by its best view"
+                )
+            }
             WardrobeChange::Removed { id } => writeln!(f, "removed {id}"),
             WardrobeChange::Status { id, status } => writeln!(f, "{id} is now {status:?}"),
             WardrobeChange::Exported { garments, path } => {
@@ -201,10 +211,13 @@ pub struct ListedGarment {
     pub status: GarmentStatus,
     pub added_unix: u64,
     pub last_worn_unix: Option<u64>,
+    /// Pictures it is recognised by (its own and the views added with `wardrobe add --to`).
+    pub views: usize,
 }
 
-impl From<&Garment> for ListedGarment {
-    fn from(g: &Garment) -> Self {
+impl ListedGarment {
+    /// `g` with `views` pictures.
+    pub fn new(g: &Garment, views: usize) -> Self {
         Self {
             id: g.id.to_string(),
             garment_type: g.garment_type,
@@ -212,6 +225,7 @@ impl From<&Garment> for ListedGarment {
             status: g.status,
             added_unix: g.added_unix,
             last_worn_unix: g.last_worn_unix,
+            views,
         }
     }
 }
@@ -237,11 +251,15 @@ impl fmt::Display for WardrobeList {
         for g in &self.garments {
             writeln!(
                 f,
-                "  {:>5}  {:<10} {:<11} {}",
+                "  {:>5}  {:<10} {:<11} {}{}",
                 g.id,
                 g.garment_type.as_str(),
                 format!("{:?}", g.status),
-                g.name
+                g.name,
+                match g.views {
+                    0 | 1 => String::new(),
+                    n => format!(" ({n} views)"),
+                }
             )?;
         }
         Ok(())

@@ -2,7 +2,7 @@
 
 use super::Session;
 use crate::app::reports::{ListedGarment, WardrobeChange, WardrobeList};
-use crate::app::{add_picture, import_folder, import_polyvore, is_polyvore_set};
+use crate::app::{add_picture, add_view_picture, import_folder, import_polyvore, is_polyvore_set};
 use crate::contract::now_unix;
 use crate::fsutil::write_atomic;
 use crate::garment::GarmentType;
@@ -13,14 +13,18 @@ use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
 pub enum WardrobeCommand {
-    /// Add a garment from a picture.
+    /// Add a garment from a picture, or (with --to) another view of a garment: its back, or
+    /// folded. A garment is recognised by its best view.
     Add {
         image: PathBuf,
         /// top, bottom, dress, outerwear, shoes, bag or accessory.
-        #[arg(long = "type")]
-        garment_type: GarmentType,
+        #[arg(long = "type", required_unless_present = "to", conflicts_with = "to")]
+        garment_type: Option<GarmentType>,
+        #[arg(long, required_unless_present = "to", conflicts_with = "to")]
+        name: Option<String>,
+        /// Add the picture as another view of this garment (`g12` or `12`).
         #[arg(long)]
-        name: String,
+        to: Option<GarmentId>,
         /// Embedder ONNX file or bundle directory (default: the active bundle's).
         #[arg(long)]
         embedder: Option<PathBuf>,
@@ -28,7 +32,8 @@ pub enum WardrobeCommand {
         json: bool,
     },
     /// Import a Polyvore Outfits set (items become garments, outfits become edges), or a
-    /// folder of pictures laid out as DIR/<type>/<name>.jpg|png.
+    /// folder of pictures laid out as DIR/<type>/<name>.jpg|png (or DIR/<type>/<name>/ holding
+    /// several views of one garment).
     Import {
         dir: PathBuf,
         /// Embedder ONNX file or bundle directory (default: the active bundle's).
@@ -60,7 +65,8 @@ pub enum WardrobeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write the wardrobe (garments without pictures, and edges) as JSON.
+    /// Write the wardrobe (garments without pictures, their further views' embeddings, and
+    /// edges) as JSON.
     Export {
         #[arg(long)]
         out: PathBuf,
@@ -76,20 +82,32 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             image,
             garment_type,
             name,
+            to,
             embedder,
             json,
         } => {
             let mut embedder = session.models(None, embedder.as_deref())?.embedder()?;
-            let added = add_picture(
-                &image,
-                garment_type,
-                &name,
-                &store,
-                now_unix(),
-                &mut embedder,
-            )?;
-            let garments = vec![added];
-            (WardrobeChange::Added { garments }, json)
+            let report = match (to, garment_type, name) {
+                (Some(id), _, _) => {
+                    let view = add_view_picture(&image, id, &store, &mut embedder)?;
+                    WardrobeChange::ViewAdded { id, view }
+                }
+                (None, Some(garment_type), Some(name)) => {
+                    let added = add_picture(
+                        &image,
+                        garment_type,
+                        &name,
+                        &store,
+                        now_unix(),
+                        &mut embedder,
+                    )?;
+                    WardrobeChange::Added {
+                        garments: vec![added],
+                    }
+                }
+                _ => anyhow::bail!("a new garment needs --type and --name (or --to ID for a view)"),
+            };
+            (report, json)
         }
         WardrobeCommand::Import {
             dir,
@@ -109,8 +127,16 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             (report, json)
         }
         WardrobeCommand::List { json } => {
+            let views = store.views()?;
             let list = WardrobeList {
-                garments: store.garments()?.iter().map(ListedGarment::from).collect(),
+                garments: store
+                    .garments()?
+                    .iter()
+                    .map(|g| {
+                        let extra = views.iter().filter(|v| v.garment == g.id).count();
+                        ListedGarment::new(g, 1 + extra)
+                    })
+                    .collect(),
                 edges: store.edges()?,
                 store: store.path().to_path_buf(),
             };
@@ -133,9 +159,11 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
                     g
                 })
                 .collect();
-            let bytes = serde_json::to_vec_pretty(
-                &serde_json::json!({"garments": garments, "edges": store.edges()?}),
-            )?;
+            let bytes = serde_json::to_vec_pretty(&serde_json::json!({
+                "garments": garments,
+                "views": store.views()?,
+                "edges": store.edges()?,
+            }))?;
             write_atomic(&out, &bytes)?;
             let report = WardrobeChange::Exported {
                 garments: garments.len(),

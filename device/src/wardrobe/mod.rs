@@ -7,6 +7,6 @@ pub use capsule_contract::wardrobe as types;
 pub use capsule_contract::wardrobe::thumbnail;
 
 pub use restyle::fill_missing_styles;
-pub use store::{NewGarment, StoreError, WardrobeStore};
+pub use store::{ExtraView, NewGarment, StoreError, WardrobeStore};
 pub use thumbnail::{decode_thumbnail, thumbnail_png};
 pub use types::{BadGarmentId, EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};

@@ -3,6 +3,10 @@
 //! Every change is one fsync'd transaction, so after a power cut the store holds each
 //! acknowledged write and nothing half-written. Embeddings and thumbnails sit in their own
 //! tables so listing the wardrobe never decodes pictures.
+//!
+//! A garment's first picture gives its embedding, thumbnail and style statistics (what the
+//! stylist reads); further pictures of it (its back, folded) are *views*: an embedding and a
+//! thumbnail each, used to recognise it.
 
 use super::types::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 use crate::garment::GarmentType;
@@ -18,6 +22,9 @@ const EMBEDDINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("embeddings
 const THUMBNAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("thumbnails");
 const STYLES: TableDefinition<u64, &[u8]> = TableDefinition::new("styles");
 const EDGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("edges");
+/// Keyed by (garment, view number from 1; the garment's own picture is view 0).
+const VIEW_EMBEDDINGS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("view_embeddings");
+const VIEW_THUMBNAILS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("view_thumbnails");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const NEXT_ID: &str = "next_garment_id";
 
@@ -47,6 +54,15 @@ pub struct NewGarment {
     /// `style-v1` statistics of the garment's picture (`garment::style_features`).
     pub style: Vec<f32>,
     pub added_unix: u64,
+}
+
+/// One more picture of a stored garment: its embedding, for recognition.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtraView {
+    pub garment: GarmentId,
+    /// From 1 (the garment's own picture is view 0).
+    pub view: u32,
+    pub embedding: Vec<f32>,
 }
 
 /// Why the store could not do what was asked.
@@ -98,6 +114,8 @@ impl WardrobeStore {
             txn.open_table(THUMBNAILS)?;
             txn.open_table(STYLES)?;
             txn.open_table(EDGES)?;
+            txn.open_table(VIEW_EMBEDDINGS)?;
+            txn.open_table(VIEW_THUMBNAILS)?;
             txn.open_table(META)?;
             Ok(())
         })?;
@@ -224,6 +242,11 @@ impl WardrobeStore {
             txn.open_table(EMBEDDINGS)?.remove(id.0)?;
             txn.open_table(THUMBNAILS)?.remove(id.0)?;
             txn.open_table(STYLES)?.remove(id.0)?;
+            let views = (id.0, 0)..=(id.0, u32::MAX);
+            txn.open_table(VIEW_EMBEDDINGS)?
+                .retain_in(views.clone(), |_, _| false)?;
+            txn.open_table(VIEW_THUMBNAILS)?
+                .retain_in(views, |_, _| false)?;
             let mut edges = txn.open_table(EDGES)?;
             edges.retain(|(a, b), _| a != id.0 && b != id.0)?;
             Ok(existed)
@@ -233,6 +256,67 @@ impl WardrobeStore {
         } else {
             Err(StoreError::UnknownGarment(id))
         }
+    }
+
+    /// Adds another picture of garment `id` (its embedding and thumbnail); returns the view's
+    /// number once it is on disk.
+    pub fn add_view(
+        &self,
+        id: GarmentId,
+        embedding: &[f32],
+        thumbnail_png: &[u8],
+    ) -> Result<u32, StoreError> {
+        let view = self.write(|txn| {
+            if txn.open_table(GARMENTS)?.get(id.0)?.is_none() {
+                return Ok(None);
+            }
+            let mut embeddings = txn.open_table(VIEW_EMBEDDINGS)?;
+            let last = embeddings
+                .range((id.0, 0)..=(id.0, u32::MAX))?
+                .next_back()
+                .transpose()?
+                .map_or(0, |(key, _)| key.value().1);
+            let view = last.saturating_add(1);
+            embeddings.insert((id.0, view), floats_to_bytes(embedding).as_slice())?;
+            txn.open_table(VIEW_THUMBNAILS)?
+                .insert((id.0, view), thumbnail_png)?;
+            Ok(Some(view))
+        })?;
+        view.ok_or(StoreError::UnknownGarment(id))
+    }
+
+    /// Every extra view of every garment, in (garment, view) order.
+    pub fn views(&self) -> Result<Vec<ExtraView>, StoreError> {
+        let txn = self.read()?;
+        let table = txn
+            .open_table(VIEW_EMBEDDINGS)
+            .map_err(|e| db_error(&self.path, e))?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(|e| db_error(&self.path, e))? {
+            let (key, value) = entry.map_err(|e| db_error(&self.path, e))?;
+            let (garment, view) = key.value();
+            out.push(ExtraView {
+                garment: GarmentId(garment),
+                view,
+                embedding: bytes_to_floats(value.value()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The thumbnail of view `view` of garment `id` (view 0 is the garment's own).
+    pub fn view_thumbnail(&self, id: GarmentId, view: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        if view == 0 {
+            return self.thumbnail(id);
+        }
+        let txn = self.read()?;
+        let table = txn
+            .open_table(VIEW_THUMBNAILS)
+            .map_err(|e| db_error(&self.path, e))?;
+        Ok(table
+            .get((id.0, view))
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|b| b.value().to_vec()))
     }
 
     /// Stores a garment's style statistics (for garments added before they existed).
@@ -433,6 +517,45 @@ mod tests {
             style: vec![0.25; 3],
             added_unix: 10,
         }
+    }
+
+    #[test]
+    fn views_survive_reopening_and_leave_with_their_garment() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = {
+            let store = WardrobeStore::open(dir.path()).unwrap();
+            let a = store.add_garment(&new("shirt", GarmentType::Top)).unwrap();
+            let b = store
+                .add_garment(&new("skirt", GarmentType::Bottom))
+                .unwrap();
+            assert_eq!(store.add_view(a, &[0.0, 1.0, 0.0], &[7]).unwrap(), 1);
+            assert_eq!(store.add_view(b, &[1.0, 0.0, 0.0], &[8]).unwrap(), 1);
+            assert_eq!(store.add_view(a, &[0.0, 0.0, 1.0], &[9]).unwrap(), 2);
+            assert!(matches!(
+                store.add_view(GarmentId(99), &[1.0], &[]),
+                Err(StoreError::UnknownGarment(GarmentId(99)))
+            ));
+            (a, b)
+        };
+        let store = WardrobeStore::open(dir.path()).unwrap();
+        let views = store.views().unwrap();
+        assert_eq!(
+            views
+                .iter()
+                .map(|v| (v.garment, v.view))
+                .collect::<Vec<_>>(),
+            vec![(a, 1), (a, 2), (b, 1)]
+        );
+        assert_eq!(views[1].embedding, vec![0.0, 0.0, 1.0]);
+        assert_eq!(store.view_thumbnail(a, 2).unwrap(), Some(vec![9]));
+        assert_eq!(store.view_thumbnail(a, 0).unwrap(), Some(vec![1, 2, 3]));
+        store.remove_garment(a).unwrap();
+        let left = store.views().unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].garment, b);
+        assert_eq!(store.view_thumbnail(a, 1).unwrap(), None);
+        // Numbers continue after the last view, also after a removal of another garment.
+        assert_eq!(store.add_view(b, &[0.5; 3], &[]).unwrap(), 2);
     }
 
     #[test]

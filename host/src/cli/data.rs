@@ -2,6 +2,7 @@
 
 use super::report::print_report;
 use crate::data::inspect;
+use crate::synth::backgrounds::{BackgroundPart, Backgrounds};
 use crate::synth::{self, SynthConfig, rules::StyleRules};
 use anyhow::{Context, Result};
 use clap::Subcommand;
@@ -39,6 +40,19 @@ pub enum DataCommand {
         /// evaluation items), so an embedder learns to match camera views to product shots.
         #[arg(long)]
         product_view: bool,
+        /// A folder of real photos to stage the camera views in front of (instead of drawn
+        /// rooms; views also get JPEG artefacts). `scripts/fetch-backgrounds` installs a set.
+        #[arg(long)]
+        backgrounds: Option<PathBuf>,
+        /// Which photos of --backgrounds: three in four for training views, the held-out
+        /// fourth for evaluation sets.
+        #[arg(long, value_enum, default_value_t = BackgroundPart::Train, requires = "backgrounds")]
+        background_part: BackgroundPart,
+        /// Write a staged-camera evaluation set: every garment is an evaluation item, its
+        /// camera views the queries, its product shot the gallery (measure it with
+        /// `eval embedder --format inshop` and `eval open-set`).
+        #[arg(long)]
+        staged: bool,
         /// Style rules (TOML) instead of the shipped ones.
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -68,6 +82,9 @@ pub fn run(command: DataCommand) -> Result<()> {
             size,
             disjoint,
             product_view,
+            backgrounds,
+            background_part,
+            staged,
             rules,
         } => {
             let rules = match rules {
@@ -86,6 +103,11 @@ pub fn run(command: DataCommand) -> Result<()> {
                 image_size: size,
                 disjoint,
                 product_view,
+                backgrounds: backgrounds.map(|dir| Backgrounds {
+                    dir,
+                    part: background_part,
+                }),
+                staged,
             };
             let bar = ProgressBar::new(garments as u64).with_style(
                 ProgressStyle::with_template(

@@ -20,6 +20,11 @@ pub enum EvalCommand {
     /// (`--bundle`, in tract as on the board): In-shop query/gallery, or Fashion-MNIST
     /// class-level retrieval (each test picture against the others).
     Embedder(super::embedder::EvalEmbedderArgs),
+    /// Open-set identification of a bundle's embedder on a query/gallery set (a staged
+    /// camera set from `data synth --staged`): top-1, AUROC of known vs new garments (each
+    /// garment left out of the gallery in turn), the new-garment rate at 95 % known-recall,
+    /// and both error rates at the bundle's calibrated threshold.
+    OpenSet(super::eval_bundle::OpenSetArgs),
     /// A trained stylist (`--run`) or a bundle's (`--bundle`, in tract as on the board):
     /// FITB, hard FITB and compatibility AUC with K context edges.
     Stylist(super::stylist::EvalStylistArgs),
@@ -51,6 +56,7 @@ pub fn run(command: EvalCommand) -> Result<()> {
             Some(bundle) => return super::eval_bundle::stylist(bundle, &args),
             None => return super::stylist::eval(args),
         },
+        EvalCommand::OpenSet(args) => return super::eval_bundle::open_set(&args),
         EvalCommand::TypePrior(args) => {
             let data = args.load()?;
             let report = TypePriorReport {

@@ -5,9 +5,10 @@
 use super::embedder::{EvalEmbedderArgs, data_dir, load_eval_set};
 use super::report::print_report;
 use super::stylist::{EvalStylistArgs, write_per_question};
-use crate::bundle::evaluate::{evaluate_embedder, evaluate_stylist};
+use crate::bundle::evaluate::{evaluate_embedder, evaluate_open_set, evaluate_stylist};
 use crate::embedder::RetrievalScores;
 use crate::embedder::data::{DataFormat, DataSource, EvalSet};
+use crate::eval::OpenSetScores;
 use crate::stylist::StylistScores;
 use crate::training::progress::bar;
 use anyhow::{Context, Result};
@@ -61,11 +62,7 @@ pub fn embedder(bundle: &Path, args: &EvalEmbedderArgs) -> Result<()> {
         eval_limit: None,
     };
     let (set, protocol) = load_eval_set(source, args.limit)?;
-    let pictures = match &set {
-        EvalSet::QueryGallery { query, gallery } => query.len() + gallery.len(),
-        EvalSet::LeaveOneOut(set) => set.len(),
-    };
-    let progress = bar(pictures as u64, "pictures");
+    let progress = bar(set_pictures(&set) as u64, "pictures");
     progress.set_prefix("embedding");
     let measured = evaluate_embedder(bundle, args.precision, &set, &progress)
         .with_context(|| format!("evaluating the embedder of {}", bundle.display()))?;
@@ -82,6 +79,85 @@ pub fn embedder(bundle: &Path, args: &EvalEmbedderArgs) -> Result<()> {
     };
     print_report(&report, args.json)?;
     Ok(())
+}
+
+/// `eval open-set`.
+#[derive(clap::Args, Debug)]
+pub struct OpenSetArgs {
+    /// The model bundle.
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// Which of its embedder files.
+    #[arg(long, default_value_t = Precision::F32)]
+    pub precision: Precision,
+    /// An In-shop-format set (e.g. `capsule-host data synth --staged --backgrounds DIR
+    /// --background-part held-out`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `eval open-set` prints.
+#[derive(Debug, Serialize)]
+pub struct OpenSetReport {
+    pub bundle: PathBuf,
+    pub version: u64,
+    pub precision: Precision,
+    pub data: PathBuf,
+    #[serde(flatten)]
+    pub scores: OpenSetScores,
+}
+
+impl std::fmt::Display for OpenSetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "bundle {} v{} ({}) on {}, in tract as on the board:",
+            self.bundle.display(),
+            self.version,
+            self.precision,
+            self.data.display()
+        )?;
+        write!(f, "{}", self.scores)
+    }
+}
+
+pub fn open_set(args: &OpenSetArgs) -> Result<()> {
+    let source = DataSource {
+        dir: args.data.clone(),
+        format: DataFormat::Inshop,
+        limit: None,
+        eval_limit: None,
+    };
+    let (set, _) = load_eval_set(source, None)?;
+    let progress = bar(set_pictures(&set) as u64, "pictures");
+    progress.set_prefix("embedding");
+    let measured =
+        evaluate_open_set(&args.bundle, args.precision, &set, &progress).with_context(|| {
+            format!(
+                "evaluating {} on {}",
+                args.bundle.display(),
+                args.data.display()
+            )
+        })?;
+    progress.finish_and_clear();
+    let report = OpenSetReport {
+        bundle: args.bundle.clone(),
+        version: measured.bundle_version,
+        precision: args.precision,
+        data: args.data.clone(),
+        scores: measured.scores,
+    };
+    print_report(&report, args.json)
+}
+
+fn set_pictures(set: &EvalSet) -> usize {
+    match set {
+        EvalSet::QueryGallery { query, gallery } => query.len() + gallery.len(),
+        EvalSet::LeaveOneOut(set) => set.len(),
+    }
 }
 
 /// What `eval stylist --bundle` prints.

@@ -1,13 +1,19 @@
 //! Camera-like views of a garment: the same piece held up in a room, at another pose,
-//! scale, light and white balance, with clutter, a hand in the way, blur and sensor noise.
+//! scale, light and white balance, with clutter, a hand in the way, blur and sensor noise;
+//! in front of a real photo, also the JPEG artefacts of a cheap camera.
 
 use super::render::Product;
 use image::{Rgb, RgbImage};
 use rand::Rng;
 
-/// Renders one view of `product` at `size` × `size`.
-pub fn view(product: &Product, size: u32, rng: &mut impl Rng) -> RgbImage {
-    let mut frame = background(size, rng);
+/// Renders one view of `product` at `size` × `size`, in front of a drawn room, or of a part
+/// of one of `photos` when there are any.
+pub fn view(product: &Product, size: u32, photos: &[RgbImage], rng: &mut impl Rng) -> RgbImage {
+    let mut frame = if photos.is_empty() {
+        background(size, rng)
+    } else {
+        photo_background(&photos[rng.random_range(0..photos.len())], size, rng)
+    };
     place_garment(&mut frame, product, rng);
     if rng.random_bool(0.35) {
         occlude(&mut frame, rng);
@@ -19,7 +25,44 @@ pub fn view(product: &Product, size: u32, rng: &mut impl Rng) -> RgbImage {
         frame
     };
     add_noise(&mut frame, rng.random_range(1.0..6.0), rng);
+    if !photos.is_empty() {
+        frame = jpeg_round_trip(&frame, rng.random_range(30..90));
+    }
     frame
+}
+
+/// A random square part of `photo` (a quarter of its short side up to all of it), scaled to
+/// `size`, maybe mirrored.
+fn photo_background(photo: &RgbImage, size: u32, rng: &mut impl Rng) -> RgbImage {
+    let (w, h) = photo.dimensions();
+    let short = w.min(h).max(1);
+    let side = ((short as f32 * rng.random_range(0.25..1.0)) as u32).clamp(1, short);
+    let (x, y) = (
+        rng.random_range(0..=w - side),
+        rng.random_range(0..=h - side),
+    );
+    let part = image::imageops::crop_imm(photo, x, y, side, side).to_image();
+    let mut frame =
+        image::imageops::resize(&part, size, size, image::imageops::FilterType::Triangle);
+    if rng.random_bool(0.5) {
+        image::imageops::flip_horizontal_in_place(&mut frame);
+    }
+    frame
+}
+
+/// The frame as a camera's JPEG of `quality` shows it.
+fn jpeg_round_trip(frame: &RgbImage, quality: u8) -> RgbImage {
+    let mut bytes = Vec::new();
+    let encoded =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality).encode_image(frame);
+    match encoded
+        .ok()
+        .and_then(|_| image::load_from_memory(&bytes).ok())
+    {
+        Some(decoded) => decoded.to_rgb8(),
+        // Encoding an in-memory RGB picture does not fail; if it did, the view stays sharp.
+        None => frame.clone(),
+    }
 }
 
 /// A wall with a floor and a few objects in muted colours.

@@ -5,6 +5,7 @@
 //! Seeded and deterministic: every garment draws from its own RNG stream, so the output is
 //! byte-identical for a seed however many threads render it.
 
+pub mod backgrounds;
 pub mod camera;
 pub mod garment;
 pub mod outfits;
@@ -43,6 +44,11 @@ pub struct SynthConfig {
     /// gallery of evaluation items): an embedder trained on it matches camera views to the
     /// product shots a wardrobe is often imported from.
     pub product_view: bool,
+    /// Real photos behind the camera views instead of drawn rooms (and JPEG artefacts).
+    pub backgrounds: Option<backgrounds::Backgrounds>,
+    /// A staged-camera evaluation set: every garment is an evaluation item, its camera views
+    /// the queries and its product shot the gallery (implies `product_view`).
+    pub staged: bool,
 }
 
 impl Default for SynthConfig {
@@ -55,6 +61,8 @@ impl Default for SynthConfig {
             image_size: 128,
             disjoint: false,
             product_view: false,
+            backgrounds: None,
+            staged: false,
         }
     }
 }
@@ -184,6 +192,11 @@ pub fn generate(
     on_garment: &(dyn Fn() + Sync),
 ) -> Result<SynthSummary, SynthError> {
     validate(config)?;
+    let photos = match &config.backgrounds {
+        Some(b) => b.load()?,
+        None => Vec::new(),
+    };
+    let product_view = config.product_view || config.staged;
     let seed = config.seed;
     let types = assign_types(config.garments, rules, seed);
     let specs: Vec<GarmentSpec> = types
@@ -200,12 +213,12 @@ pub fn generate(
             let product = render::render(g, rules, config.image_size);
             let shot = product.on_white();
             writer::save_jpeg(&shot, &writer::polyvore_image_path(&polyvore, g.index))?;
-            if config.product_view {
+            if product_view {
                 writer::save_jpeg(&shot, &inshop.join(writer::inshop_product_name(g)))?;
             }
             let mut view_rng = rng(seed, STREAM_VIEWS, g.index as u64);
             for v in 0..config.views {
-                let picture = camera::view(&product, config.image_size, &mut view_rng);
+                let picture = camera::view(&product, config.image_size, &photos, &mut view_rng);
                 writer::save_jpeg(&picture, &inshop.join(writer::inshop_image_name(g, v)))?;
             }
             on_garment();
@@ -215,22 +228,22 @@ pub fn generate(
     let mut order: Vec<usize> = (0..specs.len()).collect();
     order.shuffle(&mut rng(seed, STREAM_INSHOP_SPLIT, 0));
     let mut is_train = vec![false; specs.len()];
-    for &g in &order[..specs.len() / 2] {
+    let train_items = if config.staged { 0 } else { specs.len() / 2 };
+    for &g in &order[..train_items] {
         is_train[g] = true;
     }
-    writer::write_inshop_partition(
-        &inshop,
-        &specs,
-        config.views,
-        &is_train,
-        config.product_view,
-    )?;
+    let layout = if config.staged {
+        writer::EvalLayout::ViewsAgainstProduct
+    } else {
+        writer::EvalLayout::SplitViews { product_view }
+    };
+    writer::write_inshop_partition(&inshop, &specs, config.views, &is_train, layout)?;
     writer::write_polyvore_metadata(&polyvore, &specs, rules)?;
 
     let mut summary = SynthSummary {
         garments: specs.len(),
-        inshop_images: specs.len() * (config.views + usize::from(config.product_view)),
-        inshop_train_items: specs.len() / 2,
+        inshop_images: specs.len() * (config.views + usize::from(product_view)),
+        inshop_train_items: train_items,
         garments_per_type: GarmentType::ALL
             .iter()
             .map(|&t| (t, types.iter().filter(|&&x| x == t).count()))

@@ -75,17 +75,30 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SynthEr
     write_file(path, &bytes)
 }
 
-/// `list_eval_partition.txt`: `train_items` take every view as train; the other items give
-/// their first half of views to the query set and the rest (and the product shot, when
-/// written) to the gallery.
+/// How the evaluation items' pictures split into query and gallery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalLayout {
+    /// The first half of the camera views are queries, the rest (and the product shot, when
+    /// written) the gallery.
+    SplitViews { product_view: bool },
+    /// Every camera view is a query, the product shot alone the gallery: camera pictures
+    /// against the clean shots a wardrobe is imported from.
+    ViewsAgainstProduct,
+}
+
+/// `list_eval_partition.txt`: `train_items` take every view as train; the other items split
+/// their pictures into query and gallery as `layout` says.
 pub fn write_inshop_partition(
     root: &Path,
     specs: &[GarmentSpec],
     views: usize,
     is_train: &[bool],
-    product_view: bool,
+    layout: EvalLayout,
 ) -> Result<(), SynthError> {
-    let query_views = (views / 2).max(1);
+    let (query_views, product_view) = match layout {
+        EvalLayout::SplitViews { product_view } => ((views / 2).max(1), product_view),
+        EvalLayout::ViewsAgainstProduct => (views, true),
+    };
     let mut rows = Vec::with_capacity(specs.len() * views);
     for g in specs {
         for v in 0..views {

@@ -13,6 +13,7 @@ use crate::data::polyvore::{PolyvoreDataset, Split};
 use crate::embedder::RetrievalScores;
 use crate::embedder::data::EvalSet;
 use crate::embedder::evaluate::evaluate_with;
+use crate::eval::{OpenSetScores, open_set_scores};
 use crate::stylist::{ItemGraph, StylistScores, evaluate_with as evaluate_stylist_with};
 use capsule_device::app::{ModelSource, Models, ModelsError};
 use capsule_device::bundle::{ModelEntry, ModelRole, Precision};
@@ -56,6 +57,44 @@ pub fn evaluate_embedder(
         params: onnx_parameters(&file)?,
         embedding_dim,
     })
+}
+
+/// Open-set identification of the `precision` embedder of the bundle at `dir` on a
+/// query/gallery `set` (a staged-camera set: camera views against product shots), with the
+/// operating point at the bundle's calibrated threshold. `progress` counts pictures.
+pub fn evaluate_open_set(
+    dir: &Path,
+    precision: Precision,
+    set: &EvalSet,
+    progress: &ProgressBar,
+) -> Result<OpenSetEvaluation, BundleEvalError> {
+    let EvalSet::QueryGallery { query, gallery } = set else {
+        return Err(BundleEvalError::NotQueryGallery);
+    };
+    let models = open_bundle(dir)?;
+    let file = dir.join(&embedder_entry(&models, precision)?.file);
+    let (q, dim) = embedder::embed_pictures(&file, models.spec(), &query.images, progress)?;
+    let (g, _) = embedder::embed_pictures(&file, models.spec(), &gallery.images, progress)?;
+    let scores = open_set_scores(
+        &q,
+        &query.labels,
+        &g,
+        &gallery.labels,
+        dim,
+        Some(models.threshold),
+    )
+    .ok_or(BundleEvalError::TooFewGarments)?;
+    Ok(OpenSetEvaluation {
+        bundle_version: models.manifest.bundle_version,
+        scores,
+    })
+}
+
+/// A bundle's embedder in the open set.
+#[derive(Debug, Clone)]
+pub struct OpenSetEvaluation {
+    pub bundle_version: u64,
+    pub scores: OpenSetScores,
 }
 
 /// A bundle's stylist measured on one split.
@@ -124,6 +163,13 @@ pub enum BundleEvalError {
         precision: Precision,
         available: String,
     },
+    #[error(
+        "open-set evaluation needs a query/gallery set (In-shop format, e.g. `data synth \
+         --staged`), not a leave-one-out set"
+    )]
+    NotQueryGallery,
+    #[error("open-set evaluation needs queries and a gallery of at least two garments")]
+    TooFewGarments,
     #[error("the bundle {0} has no stylist models (it was made without --stylist-run)")]
     NoStylist(PathBuf),
     #[error("reading the model {path}")]
