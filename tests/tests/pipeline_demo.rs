@@ -69,6 +69,17 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
     let root = tmp.path();
     let key = root.join("key");
     host(&["keygen", "--out", s(&key)]);
+    // Stand-ins for the real background photos (scripts/fetch-backgrounds): eight pictures,
+    // so both the training part and the held-out part have some.
+    let photos = root.join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for i in 0..8u32 {
+        image::RgbImage::from_fn(300, 200, |x, y| {
+            image::Rgb([(x * (i + 1) % 256) as u8, (y * 3 % 256) as u8, (40 * i) as u8])
+        })
+        .save(photos.join(format!("photo-{i}.png")))
+        .unwrap();
+    }
     let out = root.join("pipeline");
     host(&[
         "pipeline",
@@ -78,6 +89,8 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
         s(&out),
         "--key",
         s(&key),
+        "--backgrounds",
+        s(&photos),
     ]);
     let bundle = out.join("bundle");
     let manifest = std::fs::read(bundle.join("manifest.json")).unwrap();
@@ -130,6 +143,11 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
             );
         }
     }
+    // The staged-camera set: every view of the 30 test garments against their product shots.
+    let staged = shipped.staged.as_ref().expect("staged-camera figures");
+    assert_eq!((staged.queries, staged.garments), (90, 30), "{staged:?}");
+    assert!((0.0..=1.0).contains(&staged.top1) && (0.0..=1.0).contains(&staged.auroc));
+    assert!(staged.at_threshold.is_some(), "the bundle's threshold is measured");
     // The command behind those figures runs on the same files.
     host(&[
         "eval",

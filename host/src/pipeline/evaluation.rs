@@ -8,6 +8,7 @@ use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
 use crate::embedder::data::{DataFormat, DataSource, EvalSet, load_eval};
 use crate::embedder::evaluate::evaluate as evaluate_embedder;
 use crate::embedder::{RetrievalScores, TrainedEmbedder};
+use crate::eval::OpenSetScores;
 use crate::stylist::{self, Checkpoint, StylistScores, TrainedStylist, features};
 use crate::training::Backend;
 use capsule_device::bundle::Precision;
@@ -49,18 +50,31 @@ pub struct ShippedEvaluation {
     /// All 10,000 test pictures; `None` where Fashion-MNIST is not installed.
     pub embedder_fmnist: Option<RetrievalScores>,
     pub stylist: Vec<StylistScores>,
+    /// Top-1 and open-set identification on the staged-camera set (`eval open-set`).
+    pub staged: Option<OpenSetScores>,
 }
 
-/// The embedder of `embedder_run` on `test`'s In-shop views and Fashion-MNIST (when
-/// installed in `fmnist::DEFAULT_DIR`), the stylist of `stylist_run` on `stylist_test`'s
-/// outfits; then the same of the `bundle` made from them.
+/// The data sets of unseen seeds a pipeline is measured on.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluationSets<'a> {
+    /// In-shop (`test/inshop`) and Polyvore data of the embedder's test seed.
+    pub test: &'a Path,
+    /// Outfits of the stylist's test seed (`polyvore/` inside).
+    pub stylist_test: &'a Path,
+    /// A staged-camera In-shop set (camera views on held-out photos against product shots).
+    pub staged: Option<&'a Path>,
+}
+
+/// The embedder of `embedder_run` on the test In-shop views and Fashion-MNIST (when
+/// installed in `fmnist::DEFAULT_DIR`), the stylist of `stylist_run` on the stylist test
+/// outfits; then the same of the `bundle` made from them, and its staged-camera figures.
 pub fn evaluate(
     embedder_run: &Path,
     stylist_run: &Path,
     bundle: &Path,
-    test: &Path,
-    stylist_test: &Path,
+    sets: &EvaluationSets,
 ) -> Result<Evaluation, PipelineError> {
+    let (test, stylist_test) = (sets.test, sets.stylist_test);
     let device = burn::tensor::Device::flex();
     let embedder = TrainedEmbedder::load(embedder_run, &device)?;
     let retrieval = |set: &EvalSet| -> Result<RetrievalScores, PipelineError> {
@@ -118,6 +132,18 @@ pub fn evaluate(
                     .map(|e| e.scores)
             })
             .collect::<Result<Vec<_>, _>>()?,
+        staged: match sets.staged {
+            Some(dir) => {
+                let set = load_eval(&DataSource {
+                    dir: dir.to_path_buf(),
+                    format: DataFormat::Inshop,
+                    limit: None,
+                    eval_limit: None,
+                })?;
+                Some(shipped::evaluate_open_set(bundle, Precision::F32, &set, &hidden)?.scores)
+            }
+            None => None,
+        },
     };
     Ok(Evaluation {
         embedder_synthetic_inshop: inshop,

@@ -6,7 +6,7 @@ pub mod demo;
 pub mod evaluation;
 
 pub use demo::demo_wardrobe;
-pub use evaluation::{EVALUATION_FILE, Evaluation, ShippedEvaluation, evaluate};
+pub use evaluation::{EVALUATION_FILE, Evaluation, EvaluationSets, ShippedEvaluation, evaluate};
 
 use std::path::PathBuf;
 
