@@ -179,6 +179,11 @@ pub fn write_untrained_stylist(
     use capsule_host::stylist::{
         DecoderForm, DecoderKind, Standardizer, StylistConfig, TrainConfig, TrainedStylist,
     };
+    // burn's seed is process-wide: without the lock a test running beside this one could
+    // draw from the generator between the seed and the initialisation, and the "seeded"
+    // weights would differ from run to run.
+    static SEEDED_INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _seeded = SEEDED_INIT.lock().unwrap_or_else(|e| e.into_inner());
     let device = burn::tensor::Device::flex();
     device.seed(seed);
     let config = StylistConfig {
