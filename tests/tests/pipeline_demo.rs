@@ -75,7 +75,11 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
     std::fs::create_dir_all(&photos).unwrap();
     for i in 0..8u32 {
         image::RgbImage::from_fn(300, 200, |x, y| {
-            image::Rgb([(x * (i + 1) % 256) as u8, (y * 3 % 256) as u8, (40 * i) as u8])
+            image::Rgb([
+                (x * (i + 1) % 256) as u8,
+                (y * 3 % 256) as u8,
+                (40 * i) as u8,
+            ])
         })
         .save(photos.join(format!("photo-{i}.png")))
         .unwrap();
@@ -147,7 +151,10 @@ fn pipeline_bundle_runs_the_demo_and_feedback_changes_suggestions() {
     let staged = shipped.staged.as_ref().expect("staged-camera figures");
     assert_eq!((staged.queries, staged.garments), (90, 30), "{staged:?}");
     assert!((0.0..=1.0).contains(&staged.top1) && (0.0..=1.0).contains(&staged.auroc));
-    assert!(staged.at_threshold.is_some(), "the bundle's threshold is measured");
+    assert!(
+        staged.at_threshold.is_some(),
+        "the bundle's threshold is measured"
+    );
     // The command behind those figures runs on the same files.
     host(&[
         "eval",

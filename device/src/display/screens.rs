@@ -180,74 +180,7 @@ pub fn draw<D: DrawTarget<Color = Rgb888>>(
             picture: p,
             name,
             outfits,
-        } => {
-            let line = layout.line();
-            let head = (line * 2).max(body.size.height / 6);
-            picture(
-                target,
-                p,
-                body.top_left.x as u32,
-                body.top_left.y as u32,
-                head,
-            )?;
-            text(
-                target,
-                &layout,
-                name,
-                body.top_left.x as u32 + head + layout.pad,
-                body.top_left.y as u32 + line,
-                TEXT,
-                size.width,
-            )?;
-            if outfits.is_empty() {
-                text(
-                    target,
-                    &layout,
-                    "no outfit found yet",
-                    body.top_left.x as u32,
-                    body.top_left.y as u32 + head + line + layout.pad,
-                    MUTED,
-                    size.width,
-                )?;
-            }
-            // Each card: a row of pictures, then score and reason under it.
-            let top = body.top_left.y as u32 + head + layout.pad;
-            let room = (body.top_left.y as u32 + body.size.height).saturating_sub(top);
-            let min_card = line * 3;
-            let cards = (room / min_card.max(1))
-                .clamp(1, 3)
-                .min(outfits.len().max(1) as u32);
-            let card_h = room / cards;
-            for (i, card) in outfits.iter().take(cards as usize).enumerate() {
-                let y = top + i as u32 * card_h;
-                let thumb = card_h
-                    .saturating_sub(line + layout.pad)
-                    .min(body.size.width / card.pictures.len().max(1) as u32);
-                for (k, pic) in card.pictures.iter().enumerate() {
-                    picture(
-                        target,
-                        pic,
-                        body.top_left.x as u32 + k as u32 * (thumb + 2),
-                        y,
-                        thumb.saturating_sub(2),
-                    )?;
-                }
-                let caption = format!("{:.0}%  {}", card.score * 100.0, card.why);
-                let caption: String = caption
-                    .chars()
-                    .take(layout.chars(body.size.width))
-                    .collect();
-                text(
-                    target,
-                    &layout,
-                    &caption,
-                    body.top_left.x as u32,
-                    y + thumb + line - 2,
-                    ACCENT,
-                    size.width,
-                )?;
-            }
-        }
+        } => outfits_screen(target, &layout, body, p, name, outfits)?,
         Screen::Message { detail, .. } => {
             let mut y = body.top_left.y as u32 + layout.line();
             for line in wrap(detail, layout.chars(body.size.width)) {
@@ -263,6 +196,93 @@ pub fn draw<D: DrawTarget<Color = Rgb888>>(
                 y += layout.line();
             }
         }
+    }
+    Ok(())
+}
+
+/// The garment in view and the outfits around it. Landscape screens (a mirror's 800×480,
+/// 480×320) put the garment in a left column and the outfit cards beside it, so the cards'
+/// pictures grow with the screen; square and portrait ones stack them under the garment.
+fn outfits_screen<D: DrawTarget<Color = Rgb888>>(
+    target: &mut D,
+    layout: &Layout,
+    body: Rectangle,
+    garment: &RgbImage,
+    name: &str,
+    outfits: &[ShownOutfit],
+) -> Result<(), D::Error> {
+    let line = layout.line();
+    let (x0, y0) = (body.top_left.x as u32, body.top_left.y as u32);
+    let (width, height) = (body.size.width, body.size.height);
+    let screen_right = x0 + width + layout.pad;
+    let landscape = width * 10 >= height * 13;
+    // Where the cards go, once the garment in view has its place.
+    let (cards_x, cards_y, cards_w) = if landscape {
+        let column = (width * 3 / 10).min(height.saturating_sub(3 * line));
+        picture(target, garment, x0, y0, column)?;
+        let mut y = y0 + column + line;
+        for text_line in wrap(name, layout.chars(column)).into_iter().take(2) {
+            text(target, layout, &text_line, x0, y, TEXT, x0 + column)?;
+            y += line;
+        }
+        let x = x0 + column + 2 * layout.pad;
+        (x, y0, (x0 + width).saturating_sub(x))
+    } else {
+        let head = (line * 2).max(height / 6);
+        picture(target, garment, x0, y0, head)?;
+        text(
+            target,
+            layout,
+            name,
+            x0 + head + layout.pad,
+            y0 + line,
+            TEXT,
+            screen_right,
+        )?;
+        (x0, y0 + head + layout.pad, width)
+    };
+    if outfits.is_empty() {
+        return text(
+            target,
+            layout,
+            "no outfit found yet",
+            cards_x,
+            cards_y + line,
+            MUTED,
+            screen_right,
+        );
+    }
+    // Each card: a row of pictures, then score and reason under it.
+    let room = (y0 + height).saturating_sub(cards_y);
+    let min_card = line * 3;
+    let cards = (room / min_card.max(1))
+        .clamp(1, 3)
+        .min(outfits.len() as u32);
+    let card_h = room / cards;
+    for (i, card) in outfits.iter().take(cards as usize).enumerate() {
+        let y = cards_y + i as u32 * card_h;
+        let thumb = card_h
+            .saturating_sub(line + layout.pad)
+            .min(cards_w / card.pictures.len().max(1) as u32);
+        for (k, pic) in card.pictures.iter().enumerate() {
+            picture(
+                target,
+                pic,
+                cards_x + k as u32 * (thumb + 2),
+                y,
+                thumb.saturating_sub(2),
+            )?;
+        }
+        let caption = format!("{:.0}%  {}", card.score * 100.0, card.why);
+        text(
+            target,
+            layout,
+            &caption,
+            cards_x,
+            y + thumb + line - 2,
+            ACCENT,
+            screen_right,
+        )?;
     }
     Ok(())
 }
@@ -425,6 +445,26 @@ mod tests {
         assert!(
             img.pixels().any(|p| p.0 == [30, 30, 200]),
             "outfit thumbnails drawn"
+        );
+        // On a mirror's 800×480 the cards fill the right of the screen, with pictures
+        // large enough to see from a metre or two.
+        let mut canvas = RgbCanvas::new(800, 480, Rgb888::BLACK);
+        draw(&screens[3], &mut canvas).unwrap();
+        let img = canvas.into_image();
+        let blue: Vec<(u32, u32)> = img
+            .enumerate_pixels()
+            .filter(|(_, _, p)| p.0 == [30, 30, 200])
+            .map(|(x, y, _)| (x, y))
+            .collect();
+        assert!(
+            blue.iter().any(|&(x, _)| x > 560),
+            "cards reach the right side"
+        );
+        let rows: std::collections::BTreeSet<u32> = blue.iter().map(|&(_, y)| y).collect();
+        assert!(
+            rows.len() > 80,
+            "an outfit picture is {} px tall",
+            rows.len()
         );
     }
 
