@@ -25,6 +25,12 @@ pub struct StylistScores {
     pub fitb_hard: Option<f64>,
     pub auc: Option<f64>,
     pub context_k: usize,
+    /// Share of FITB / hard FITB questions whose best score is shared by two or more
+    /// candidates (they count as wrong): a saturated decoder shows here.
+    #[serde(default)]
+    pub fitb_tied: Option<f64>,
+    #[serde(default)]
+    pub fitb_hard_tied: Option<f64>,
     /// Whether each FITB / hard FITB question (in file order) was answered right, for
     /// error analysis (`eval stylist --per-question FILE`).
     #[serde(skip)]
@@ -136,9 +142,17 @@ pub fn evaluate_with(
                 .iter()
                 .zip(&scorers)
                 .map(|(q, scorer)| {
-                    fitb_accuracy(scorer, std::slice::from_ref(q), Ties::AgainstAnswer) == Some(1.0)
+                    let right = fitb_accuracy(scorer, std::slice::from_ref(q), Ties::AgainstAnswer)
+                        == Some(1.0);
+                    let scores: Vec<f64> = q
+                        .candidates
+                        .iter()
+                        .map(|c| scorer.against(c, &q.question))
+                        .collect();
+                    let best = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    (right, scores.iter().filter(|&&v| v == best).count() > 1)
                 })
-                .collect(),
+                .collect::<Vec<(bool, bool)>>(),
         )
     };
     let share = |correct: &[bool]| {
@@ -158,15 +172,20 @@ pub fn evaluate_with(
             roc_auc(&scored)
         }
     };
+    let (fitb_right, fitb_tied): (Vec<bool>, Vec<bool>) = fitb(&s.fitb, 1)?.into_iter().unzip();
+    let (hard_right, hard_tied): (Vec<bool>, Vec<bool>) =
+        fitb(&s.fitb_hard, 2)?.into_iter().unzip();
     let per_question = PerQuestion {
-        fitb: fitb(&s.fitb, 1)?,
-        fitb_hard: fitb(&s.fitb_hard, 2)?,
+        fitb: fitb_right,
+        fitb_hard: hard_right,
     };
     Ok(StylistScores {
         fitb: share(&per_question.fitb),
         fitb_hard: share(&per_question.fitb_hard),
         auc,
         context_k: k,
+        fitb_tied: share(&fitb_tied),
+        fitb_hard_tied: share(&hard_tied),
         per_question,
     })
 }
