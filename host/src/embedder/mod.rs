@@ -6,9 +6,11 @@
 //! (module + its config) ← [`data`] (datasets, batches, embedding in batches) ← [`config`]
 //! (the training config) ← [`checkpoint`] (a run's saved state) ← [`evaluate`] ←
 //! [`training`], and [`inference`] beside them. The parts are [`se_resnet`], [`capsules`],
-//! [`loss`], [`sampler`], [`augment`] and [`mix`].
+//! [`loss`], [`sampler`], [`augment`] and [`mix`]; [`backbone`] is the ImageNet-pretrained
+//! EfficientNet-Lite0 that a later preset puts under the capsule head.
 
 pub mod augment;
+pub mod backbone;
 pub mod capsules;
 pub mod checkpoint;
 pub mod config;

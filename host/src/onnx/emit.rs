@@ -6,6 +6,7 @@
 //! of the ONNX file can map every weight back to the burn module it came from.
 
 use super::builder::{Attr, GraphBuilder};
+use crate::embedder::backbone::efficientnet::{ConvBn, EfficientNetLite0, MbConv};
 use crate::embedder::capsules::{CapsuleHead, EPS};
 use crate::embedder::se_resnet::{ResNetStem, ResidualBlock, SqueezeExcite};
 use burn::nn::conv::Conv2d;
@@ -80,11 +81,16 @@ pub fn conv_bn(
             b[o] = (beta[o] as f64 + (b[o] as f64 - mean[o] as f64) * scale) as f32;
         }
     }
-    let pads = match &conv.padding {
-        PaddingConfig2d::Valid => [0, 0, 0, 0],
+    let padding = match &conv.padding {
+        PaddingConfig2d::Valid => ("pads", Attr::Ints(vec![0; 4])),
         // burn's order (top, left, bottom, right) is ONNX's (x1_begin, x2_begin, x1_end, x2_end).
-        PaddingConfig2d::Explicit(t, l, b, r) => [*t, *l, *b, *r].map(|p| p as i64),
-        PaddingConfig2d::Same => return Err(unsupported("`Same` padding is not exported".into())),
+        PaddingConfig2d::Explicit(t, l, b, r) => (
+            "pads",
+            Attr::Ints([*t, *l, *b, *r].map(|p| p as i64).to_vec()),
+        ),
+        // burn's `Same` is TensorFlow's "SAME" (`ceil(in / stride)` outputs, the odd pixel
+        // of padding at the end), which is ONNX's SAME_UPPER at any input size.
+        PaddingConfig2d::Same => ("auto_pad", Attr::Str("SAME_UPPER".into())),
     };
     let wn = g.initializer(&format!("{at}.weight"), &[cout, cin_g, kh, kw], &w);
     let bn_name = g.initializer(&format!("{at}.bias"), &[cout], &b);
@@ -103,9 +109,67 @@ pub fn conv_bn(
                 Attr::Ints(conv.dilation.iter().map(|&s| s as i64).collect()),
             ),
             ("group", Attr::Int(conv.groups as i64)),
-            ("pads", Attr::Ints(pads.to_vec())),
+            padding,
         ],
     ))
+}
+
+/// `Clip(x, 0, 6)`: ReLU6, with its bounds as inputs (opset ≥ 11).
+pub fn relu6(g: &mut GraphBuilder, at: &str, x: &str) -> String {
+    let low = scalar(g, &format!("{at}.min"), 0.0);
+    let high = scalar(g, &format!("{at}.max"), 6.0);
+    g.node("Clip", at, &[x, &low, &high], vec![])
+}
+
+/// A conv + BN pair of the backbone (folded), with ReLU6 after it when `activate`.
+fn backbone_conv(
+    g: &mut GraphBuilder,
+    at: &str,
+    x: &str,
+    layer: &ConvBn,
+    activate: bool,
+) -> Result<String, EmitError> {
+    let y = conv_bn(g, &format!("{at}.conv"), x, &layer.conv, Some(&layer.bn))?;
+    Ok(if activate {
+        relu6(g, &format!("{at}.relu6"), &y)
+    } else {
+        y
+    })
+}
+
+/// MBConv: `[expand → ReLU6] → depthwise → ReLU6 → project [+ x]`. The depthwise conv is an
+/// ordinary `Conv` whose `group` is its channel count.
+pub fn mbconv(
+    g: &mut GraphBuilder,
+    at: &str,
+    x: &str,
+    block: &MbConv,
+) -> Result<String, EmitError> {
+    let y = match &block.expand {
+        Some(e) => backbone_conv(g, &format!("{at}.expand"), x, e, true)?,
+        None => x.to_string(),
+    };
+    let y = backbone_conv(g, &format!("{at}.depthwise"), &y, &block.depthwise, true)?;
+    let y = backbone_conv(g, &format!("{at}.project"), &y, &block.project, false)?;
+    Ok(if block.has_skip() {
+        g.node("Add", &format!("{at}.add"), &[&y, x], vec![])
+    } else {
+        y
+    })
+}
+
+/// EfficientNet-Lite0 up to its last kept stage: stem conv + ReLU6, then every block.
+pub fn efficientnet(
+    g: &mut GraphBuilder,
+    at: &str,
+    x: &str,
+    model: &EfficientNetLite0,
+) -> Result<String, EmitError> {
+    let mut y = backbone_conv(g, &format!("{at}.stem"), x, &model.stem, true)?;
+    for (i, block) in model.blocks.iter().enumerate() {
+        y = mbconv(g, &format!("{at}.blocks.{i}"), &y, block)?;
+    }
+    Ok(y)
 }
 
 /// `Gemm` on `[N, in]`; burn's `[in, out]` weight is exactly Gemm's untransposed `B`.

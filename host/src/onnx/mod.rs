@@ -1,6 +1,8 @@
 //! ONNX files written from our own weights: a checked graph builder over tract's protobuf
-//! types, one emitter per layer kind, and the embedder and stylist exports built from them.
+//! types, one emitter per layer kind, and the embedder, backbone and stylist exports built
+//! from them.
 
+pub mod backbone;
 pub mod builder;
 pub mod embedder;
 pub mod emit;
