@@ -31,9 +31,15 @@ pub enum PipelineError {
         source: std::io::Error,
     },
     #[error("evaluating the bundle")]
-    Bundle(#[from] crate::bundle::evaluate::BundleEvalError),
+    Bundle(#[source] Box<crate::bundle::evaluate::BundleEvalError>),
     #[error("{path}: no top among the listed views to photograph for the demo")]
     NoTop { path: PathBuf },
+}
+
+impl From<crate::bundle::evaluate::BundleEvalError> for PipelineError {
+    fn from(e: crate::bundle::evaluate::BundleEvalError) -> Self {
+        Self::Bundle(Box::new(e))
+    }
 }
 
 impl From<crate::stylist::StylistError> for PipelineError {

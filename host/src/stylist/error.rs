@@ -38,7 +38,13 @@ pub enum StylistError {
     #[error("{0}")]
     Invalid(String),
     #[error("the bundle's stylist in tract")]
-    Bundle(#[from] capsule_device::stylist::StylistError),
+    Bundle(#[source] Box<capsule_device::stylist::StylistError>),
     #[error("item {id} of a {context} is not in the dataset's item list")]
     UnknownItem { id: String, context: &'static str },
+}
+
+impl From<capsule_device::stylist::StylistError> for StylistError {
+    fn from(e: capsule_device::stylist::StylistError) -> Self {
+        Self::Bundle(Box::new(e))
+    }
 }

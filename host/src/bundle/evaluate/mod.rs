@@ -152,7 +152,7 @@ pub enum BundleEvalError {
     Open {
         dir: PathBuf,
         #[source]
-        source: ModelsError,
+        source: Box<ModelsError>,
     },
     #[error(
         "the bundle {dir} has no {precision} embedder (it has: {available}); pick one of those \
@@ -185,11 +185,11 @@ pub enum BundleEvalError {
         source: prost::DecodeError,
     },
     #[error("running the bundle's embedder")]
-    Engine(#[from] EngineError),
+    Engine(#[source] Box<EngineError>),
     #[error(transparent)]
-    Stylist(#[from] crate::stylist::StylistError),
+    Stylist(Box<crate::stylist::StylistError>),
     #[error("loading the bundle's stylist")]
-    BoardStylist(#[from] capsule_device::stylist::StylistError),
+    BoardStylist(#[source] Box<capsule_device::stylist::StylistError>),
     #[error("reading {path}")]
     Picture {
         path: PathBuf,
@@ -200,8 +200,27 @@ pub enum BundleEvalError {
     Enrol {
         path: PathBuf,
         #[source]
-        source: capsule_device::app::EnrolError,
+        source: Box<capsule_device::app::EnrolError>,
     },
+}
+
+// Boxed: the sources are large, and every `Result` of this module would carry their size.
+impl From<EngineError> for BundleEvalError {
+    fn from(e: EngineError) -> Self {
+        Self::Engine(Box::new(e))
+    }
+}
+
+impl From<crate::stylist::StylistError> for BundleEvalError {
+    fn from(e: crate::stylist::StylistError) -> Self {
+        Self::Stylist(Box::new(e))
+    }
+}
+
+impl From<capsule_device::stylist::StylistError> for BundleEvalError {
+    fn from(e: capsule_device::stylist::StylistError) -> Self {
+        Self::BoardStylist(Box::new(e))
+    }
 }
 
 /// The bundle at `dir`, checked against its manifest's hashes as a board checks an update
@@ -209,7 +228,7 @@ pub enum BundleEvalError {
 fn open_bundle(dir: &Path) -> Result<Models, BundleEvalError> {
     Models::open(dir, None, ModelSource::Bundle(dir)).map_err(|source| BundleEvalError::Open {
         dir: dir.to_path_buf(),
-        source,
+        source: Box::new(source),
     })
 }
 

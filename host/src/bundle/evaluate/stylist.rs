@@ -68,7 +68,7 @@ impl TractStylist {
                     let seen = SeenGarment::in_picture(&mut embedder, &picture, WHOLE_PICTURE)
                         .map_err(|source| BundleEvalError::Enrol {
                             path: item.image.clone(),
-                            source,
+                            source: Box::new(source),
                         })?;
                     features
                         .push_row(&seen.unsaved(types[n]), &mut rows)
