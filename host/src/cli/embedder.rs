@@ -3,6 +3,7 @@
 use super::report::print_report;
 use crate::data::fmnist;
 use crate::embedder::augment::Augment;
+use crate::embedder::backbone::{PIXEL_MEAN, PIXEL_STD, default_weights_path};
 use crate::embedder::data::{DataFormat, DataSource, EvalSet, load_eval};
 use crate::embedder::evaluate::evaluate;
 use crate::embedder::loss::LossKind;
@@ -33,6 +34,10 @@ pub enum Preset {
     Compact,
     /// A few thousand weights, 32 px, 32-d: for tests and smoke runs.
     Tiny,
+    /// EfficientNet-Lite0 with ImageNet weights (frozen, cut after its 40-channel stage) under
+    /// SE-residual stages and the capsule head, 128 px (see `EmbedderConfig::lite0`). Needs
+    /// the weights of `scripts/fetch-pretrained` (or --pretrained FILE).
+    Lite0,
 }
 
 /// `train embedder`.
@@ -70,6 +75,10 @@ pub struct TrainEmbedderArgs {
     pub eval_limit: Option<usize>,
     #[arg(long, value_enum, default_value_t = Preset::Default)]
     pub preset: Preset,
+    /// The ImageNet weights of a preset with a backbone (default: where
+    /// `scripts/fetch-pretrained` puts them).
+    #[arg(long)]
+    pub pretrained: Option<PathBuf>,
     /// Input side in pixels (overrides the preset; written into the preprocessing spec).
     #[arg(long)]
     pub input_size: Option<usize>,
@@ -155,13 +164,35 @@ impl TrainEmbedderArgs {
             Preset::Default => EmbedderConfig::new(self.arch),
             Preset::Compact => EmbedderConfig::compact(self.arch),
             Preset::Tiny => EmbedderConfig::tiny(self.arch),
+            Preset::Lite0 => EmbedderConfig::lite0(self.arch),
         };
         if let Some(size) = self.input_size {
             model.input_size = size;
         }
-        let preprocess = PreprocessSpec {
+        let mut preprocess = PreprocessSpec {
             size: model.input_size as u32,
             ..PreprocessSpec::default()
+        };
+        let pretrained = match &model.backbone {
+            Some(_) => {
+                // The pictures as the ImageNet weights were trained on them.
+                preprocess.mean = PIXEL_MEAN;
+                preprocess.std = PIXEL_STD;
+                let path = self.pretrained.clone().or_else(default_weights_path);
+                match path {
+                    Some(path) if path.exists() => Some(path),
+                    Some(path) => anyhow::bail!(
+                        "the pretrained backbone weights {} are missing: run \
+                         scripts/fetch-pretrained (or pass --pretrained FILE)",
+                        path.display()
+                    ),
+                    None => anyhow::bail!(
+                        "no HOME or CAPSULE_PRETRAINED_DIR to find the pretrained weights in: \
+                         pass --pretrained FILE"
+                    ),
+                }
+            }
+            None => None,
         };
         let fmnist = self.format == DataFormat::Fmnist;
         if !fmnist && (self.limit.is_some() || self.eval_limit.is_some()) {
@@ -210,6 +241,7 @@ impl TrainEmbedderArgs {
                 Augment::default()
             },
             mix,
+            pretrained,
         })
     }
 }

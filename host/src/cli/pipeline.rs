@@ -19,6 +19,11 @@ pub enum Preset {
     /// embedder's output plus style statistics, trained on a synthetic outfit set of its own
     /// (about 45 minutes on a busy 2-core CPU).
     Default,
+    /// The default preset with the pretrained embedder: EfficientNet-Lite0 (ImageNet
+    /// weights from `scripts/fetch-pretrained`, frozen) under an SE-residual stage and the
+    /// capsule head at 128 px (`train embedder --preset lite0`). Pass --backgrounds to stage
+    /// its training views on real photos.
+    Lite0,
     /// Minutes-long smoke run with tiny models (for tests).
     Tiny,
 }
@@ -105,6 +110,19 @@ impl Preset {
                 // steps (docs/results.md): the stylist gets a set of its own.
                 stylist_data: Some(("2000", "5000")),
                 stylist_test: Some(("1000", "2500")),
+            },
+            Preset::Lite0 => Plan {
+                embedder: vec![
+                    "--preset",
+                    "lite0",
+                    "--loss",
+                    "soft-msml",
+                    "--epochs",
+                    "30",
+                    "--steps-per-epoch",
+                    "60",
+                ],
+                ..Preset::Default.plan()
             },
             Preset::Tiny => Plan {
                 garments: "40",

@@ -32,5 +32,5 @@ pub fn load_latest(
         ))
     })?;
     let model = load_weights(config.model.init(device)?, &path)?;
-    Ok((epoch, model))
+    Ok((epoch, config.model.prepare(model)))
 }

@@ -39,6 +39,10 @@ pub struct TrainConfig {
     /// one set, including every run saved before mixing existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mix: Option<MixConfig>,
+    /// The ImageNet weights a fresh run's backbone starts from (`scripts/fetch-pretrained`);
+    /// `None` for nets without one (and a backbone trained from scratch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretrained: Option<std::path::PathBuf>,
 }
 
 /// The soft-MSML temperature when a config does not say. Distances of unit embeddings lie
@@ -109,6 +113,7 @@ pub(crate) mod tests {
             seed: 4,
             augment: Augment::default(),
             mix: None,
+            pretrained: None,
         }
     }
 

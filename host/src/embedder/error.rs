@@ -28,6 +28,14 @@ pub enum EmbedderError {
     Plot(#[from] crate::training::plot::PlotError),
     #[error(transparent)]
     Backend(#[from] crate::training::backend::BackendUnavailable),
+    #[error("loading the pretrained backbone")]
+    Pretrained(#[source] Box<super::backbone::ImportError>),
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<super::backbone::ImportError> for EmbedderError {
+    fn from(e: super::backbone::ImportError) -> Self {
+        Self::Pretrained(Box::new(e))
+    }
 }

@@ -4,8 +4,9 @@
 //! SE-ResNet stem with the capsule head, `cnn` is the same residual stem without SE and with
 //! global average pooling and one linear layer instead of capsules.
 
+use super::backbone::{BackboneConfig, EfficientNetLite0};
 use super::capsules::{CapsuleHead, CapsuleShape, EPS};
-use super::se_resnet::ResNetStem;
+use super::se_resnet::{ResNetStem, StemInput};
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -45,6 +46,11 @@ pub struct EmbedderConfig {
     /// Length of the L2-normalised embedding. For capsnet it is
     /// `output_capsules × output_dim`.
     pub embedding_dim: usize,
+    /// An ImageNet-pretrained EfficientNet-Lite0 under the SE-residual stages: the stem conv
+    /// then reads its feature map at stride 1 instead of the picture. `None`: the stages
+    /// start from the picture (the compact nets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<BackboneConfig>,
 }
 
 /// A config that cannot build a network.
@@ -71,6 +77,7 @@ impl EmbedderConfig {
             output_dim: 8,
             routing_iterations: 3,
             embedding_dim: 128,
+            backbone: None,
         }
     }
 
@@ -104,13 +111,58 @@ impl EmbedderConfig {
             output_dim: 4,
             routing_iterations: 3,
             embedding_dim: 32,
+            backbone: None,
+        }
+    }
+
+    /// The `lite0` preset: EfficientNet-Lite0 (ImageNet weights, frozen) cut after its fifth
+    /// stage (112 channels at 1/16 of a 128 px input: 8×8), then a 3×3 conv to 96 channels
+    /// and one SE-residual stage of 128, then the default capsule head (4×4 grid of 8 capsule
+    /// types routed into 16 × 8 output capsules). The backbone to its fifth stage takes
+    /// 7.5 ms in tract on one thread of the build machine at 128 px (measured with other
+    /// builds running; `backbone_latency_in_tract`), the deepest cut that leaves room for the
+    /// head in a 15 ms frame budget.
+    pub fn lite0(arch: Arch) -> Self {
+        Self {
+            input_size: 128,
+            stem_width: 96,
+            widths: vec![128],
+            se_reduction: 8,
+            backbone: Some(BackboneConfig {
+                frozen: true,
+                ..BackboneConfig::new(5)
+            }),
+            ..Self::new(arch)
+        }
+    }
+
+    /// `model` as this config trains it: a frozen backbone stays frozen after its weights
+    /// were loaded from a checkpoint.
+    pub fn prepare(&self, mut model: Embedder) -> Embedder {
+        if let (Some(config), Some(backbone)) = (&self.backbone, model.backbone.take()) {
+            model.backbone = Some(config.apply_frozen(backbone));
+        }
+        model
+    }
+
+    /// What the stem conv reads: the picture, or the backbone's feature map.
+    fn stem_input(&self) -> StemInput {
+        match &self.backbone {
+            Some(b) => StemInput {
+                channels: b.channels(),
+                stride: 1,
+            },
+            None => StemInput::PICTURE,
         }
     }
 
     /// Side of the stem's output map.
     pub fn feature_size(&self) -> usize {
-        let halvings = 1 + self.widths.len().saturating_sub(1);
-        self.input_size >> halvings
+        let later_stages = self.widths.len().saturating_sub(1);
+        match &self.backbone {
+            Some(b) => b.feature_size(self.input_size) >> later_stages,
+            None => self.input_size >> (1 + later_stages),
+        }
     }
 
     /// Checks that the numbers fit together.
@@ -119,7 +171,21 @@ impl EmbedderConfig {
         if self.widths.is_empty() || self.widths.contains(&0) || self.stem_width == 0 {
             return err("stem_width and widths must be non-empty and positive".into());
         }
-        if !self
+        if let Some(b) = &self.backbone {
+            b.validate().map_err(|e| ConfigError(e.to_string()))?;
+            if b.classifier {
+                return err("the embedder's backbone cannot keep the ImageNet classifier".into());
+            }
+            let side = b.feature_size(self.input_size);
+            let halvings = self.widths.len().saturating_sub(1);
+            if side == 0 || !side.is_multiple_of(1 << halvings) {
+                return err(format!(
+                    "the backbone's {side}×{side} map at input_size {} must halve {halvings} \
+                     times evenly",
+                    self.input_size
+                ));
+            }
+        } else if !self
             .input_size
             .is_multiple_of(1 << (1 + self.widths.len().saturating_sub(1)))
         {
@@ -160,7 +226,12 @@ impl EmbedderConfig {
     pub fn init(&self, device: &Device) -> Result<Embedder, ConfigError> {
         self.validate()?;
         let capsnet = self.arch == Arch::Capsnet;
+        let backbone = match &self.backbone {
+            Some(b) => Some(b.init(device).map_err(|e| ConfigError(e.to_string()))?),
+            None => None,
+        };
         let stem = ResNetStem::new(
+            self.stem_input(),
             self.stem_width,
             &self.widths,
             self.blocks_per_stage,
@@ -169,6 +240,7 @@ impl EmbedderConfig {
         );
         let channels = *self.widths.last().expect("validated non-empty");
         Ok(Embedder {
+            backbone,
             stem,
             capsules: capsnet.then(|| {
                 CapsuleHead::new(
@@ -202,6 +274,9 @@ impl EmbedderConfig {
 /// use burn's default ε = 1e-5.
 #[derive(Module, Debug)]
 pub struct Embedder {
+    /// Present when the config has one: `backbone.{stem,blocks}` (see
+    /// `super::backbone::efficientnet`).
+    pub backbone: Option<EfficientNetLite0>,
     pub stem: ResNetStem,
     /// Present for `capsnet`.
     pub capsules: Option<CapsuleHead>,
@@ -212,7 +287,10 @@ pub struct Embedder {
 impl Embedder {
     /// The unit-length embeddings of a batch.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let features = self.stem.forward(images);
+        let features = match &self.backbone {
+            Some(backbone) => self.stem.forward(backbone.forward(images)),
+            None => self.stem.forward(images),
+        };
         let raw = match (&self.capsules, &self.projection) {
             (Some(head), _) => head.forward(features),
             (None, Some(linear)) => {
@@ -236,6 +314,21 @@ pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lite0_preset_fits_together() {
+        let config = EmbedderConfig::lite0(Arch::Capsnet);
+        config.validate().unwrap();
+        assert_eq!(config.feature_size(), 8, "128 px at 1/16");
+        let mut bad = config.clone();
+        bad.input_size = 120;
+        assert!(
+            bad.validate().is_ok(),
+            "SAME padding rounds up: 120 px gives 8×8 too"
+        );
+        bad.primary_grid = 3;
+        assert!(bad.validate().is_err(), "a 3×3 grid does not divide 8×8");
+    }
 
     fn unit_rows(arch: Arch) {
         let device = Device::flex();

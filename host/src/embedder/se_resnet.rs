@@ -102,8 +102,10 @@ impl ResidualBlock {
     }
 }
 
-/// Stem conv (3×3, stride 2) then one stage per entry of `widths`; every stage after the
-/// first halves the resolution. A 64 px input with three stages ends at 8×8.
+/// Stem conv (3×3) then one stage per entry of `widths`; every stage after the first halves
+/// the resolution. On pictures the stem conv takes the 3 colour channels at stride 2 (a 64 px
+/// input with three stages ends at 8×8); on a pretrained backbone's feature map it takes that
+/// map's channels at stride 1.
 #[derive(Module, Debug)]
 pub struct ResNetStem {
     pub conv: Conv2d,
@@ -111,8 +113,24 @@ pub struct ResNetStem {
     pub blocks: Vec<ResidualBlock>,
 }
 
+/// What the stem's first conv reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StemInput {
+    pub channels: usize,
+    pub stride: usize,
+}
+
+impl StemInput {
+    /// RGB pictures, halved by the stem conv.
+    pub const PICTURE: Self = Self {
+        channels: 3,
+        stride: 2,
+    };
+}
+
 impl ResNetStem {
     pub fn new(
+        input: StemInput,
         stem_width: usize,
         widths: &[usize],
         blocks_per_stage: usize,
@@ -129,7 +147,7 @@ impl ResNetStem {
             }
         }
         Self {
-            conv: conv3x3(3, stem_width, 2, device),
+            conv: conv3x3(input.channels, stem_width, input.stride, device),
             bn: BatchNormConfig::new(stem_width).init(device),
             blocks,
         }

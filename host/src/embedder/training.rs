@@ -5,6 +5,7 @@
 //! and augmentations come from an RNG seeded by `(seed, epoch)` alone.
 
 use super::augment::Augment;
+use super::backbone::load_pretrained;
 use super::config::TrainConfig;
 use super::data::{self, LabelledImages, batch_tensor};
 use super::error::EmbedderError;
@@ -90,11 +91,16 @@ pub fn train(
     let device = backend.training_device()?;
     let eval_device = backend.device()?;
     device.seed(config.seed);
+    let mut fresh = config.model.init(&device)?;
+    if let (Some(path), Some(backbone)) = (&config.pretrained, &config.model.backbone) {
+        fresh.backbone = Some(load_pretrained(path, backbone, &device)?);
+    }
     let Resumed {
         epochs_done,
         mut model,
         mut optimizer,
-    } = checkpoint::resume(&run, config.model.init(&device)?, AdamConfig::new().init())?;
+    } = checkpoint::resume(&run, fresh, AdamConfig::new().init())?;
+    model = config.model.prepare(model);
     metrics.truncate(epochs_done);
 
     for epoch in epochs_done + 1..=config.epochs {

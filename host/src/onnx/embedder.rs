@@ -43,6 +43,10 @@ pub fn export_embedder(
     let mut g = GraphBuilder::new(&format!("capsule-embedder-{:?}", config.arch).to_lowercase());
     let spec = input_spec(config);
     let x = g.input(&spec.name, &spec.shape);
+    let x = match &model.backbone {
+        Some(backbone) => emit::efficientnet(&mut g, "backbone", &x, backbone)?,
+        None => x,
+    };
     let features = emit::resnet_stem(&mut g, "stem", &x, &model.stem)?;
     let raw = match (config.arch, &model.capsules, &model.projection) {
         (Arch::Capsnet, Some(head), _) => {
@@ -90,4 +94,68 @@ pub fn write_embedder(
         reason,
     })?;
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embedder::backbone::BackboneConfig;
+    use burn::module::Module;
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+    use capsule_device::engine::{InputShape, OnnxModel};
+    use tract_onnx::prelude::{Tensor as TractTensor, tvec};
+
+    /// The capsule embedder on a (random, two-stage) EfficientNet backbone: the exported
+    /// graph computes what burn computes, and says so at batch 2.
+    #[test]
+    fn an_embedder_on_the_backbone_exports_with_parity() {
+        let device = Device::flex();
+        device.seed(5);
+        let config = EmbedderConfig {
+            stem_width: 8,
+            backbone: Some(BackboneConfig::new(2)),
+            ..EmbedderConfig::tiny(Arch::Capsnet)
+        };
+        config.validate().unwrap();
+        assert_eq!(
+            config.feature_size(),
+            4,
+            "32 px: 8×8 after the backbone, halved once"
+        );
+        let model = config.init(&device).unwrap().valid();
+        let proto = export_embedder(&model, &config).unwrap();
+        let graph = proto.graph.as_ref().unwrap();
+        assert!(
+            graph.node.iter().any(|n| n.op_type == "Clip"),
+            "ReLU6 of the backbone"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("embedder.onnx");
+        std::fs::write(&path, encode(&proto)).unwrap();
+        let shape = [2, 3, config.input_size, config.input_size];
+        let onnx = OnnxModel::load(
+            &path,
+            &[InputShape::SymbolicFirst(
+                BATCH_SYMBOL.into(),
+                shape[1..].to_vec(),
+            )],
+            1,
+        )
+        .unwrap();
+        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+        let input: Vec<f32> = x.clone().into_data().try_to_vec().unwrap();
+        let expected: Vec<f32> = model.forward(x).into_data().try_to_vec().unwrap();
+        let (got_shape, got) = onnx
+            .run_f32(tvec!(
+                TractTensor::from_shape(&shape, &input).unwrap().into()
+            ))
+            .unwrap();
+        assert_eq!(got_shape, vec![2, config.embedding_dim]);
+        let max_err = got
+            .iter()
+            .zip(&expected)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(max_err <= 1e-4, "max |tract − burn| = {max_err}");
+    }
 }
