@@ -97,3 +97,19 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Data
         .map_err(|e| DataError::json(path, ".", e.to_string()))?;
     Ok(value)
 }
+
+/// [`parse_json`] for files too large to hold next to what they parse into (Polyvore's item
+/// metadata runs to hundreds of MB): the file is read as a stream, so memory is what `T`
+/// keeps, and fields `T` does not name are skipped without being stored.
+pub fn parse_json_streaming<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let json_path = e.path().to_string();
+        DataError::json(path, json_path, e.into_inner().to_string())
+    })?;
+    de.end()
+        .map_err(|e| DataError::json(path, ".", e.to_string()))?;
+    Ok(value)
+}

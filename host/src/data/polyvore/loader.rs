@@ -5,7 +5,7 @@
 use super::format::{
     CompatibilityLine, FitbRecord, IMAGES_DIR, ItemRef, METADATA_FILE, OutfitRecord, Split, Variant,
 };
-use crate::data::error::{DataError, parse_json, read_text};
+use crate::data::error::{DataError, parse_json, parse_json_streaming, read_text};
 use capsule_device::GarmentType;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -183,7 +183,9 @@ impl PolyvoreDataset {
 /// garment type.
 pub fn load_items(root: &Path) -> Result<BTreeMap<String, PolyvoreItem>, DataError> {
     let path = root.join(METADATA_FILE);
-    let metadata: BTreeMap<String, super::format::ItemMetadata> = parse_json(&path)?;
+    // Streamed, keeping only the fields an item needs: descriptions and related-item lists
+    // are most of the file (peak RSS at 250k items, `scripts/polyvore-scale`: docs/results.md).
+    let metadata: BTreeMap<String, ItemHead> = parse_json_streaming(&path)?;
     let images = root.join(IMAGES_DIR);
     metadata
         .into_iter()
@@ -214,6 +216,14 @@ pub fn load_items(root: &Path) -> Result<BTreeMap<String, PolyvoreItem>, DataErr
             Ok((item_id, item))
         })
         .collect()
+}
+
+/// What the loader keeps of an item's metadata (`super::format::ItemMetadata` has all of it).
+#[derive(serde::Deserialize)]
+struct ItemHead {
+    title: String,
+    category_id: super::format::CategoryId,
+    semantic_category: String,
 }
 
 /// Loads an optional file: `None` when it does not exist.
