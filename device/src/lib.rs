@@ -11,6 +11,7 @@ pub mod board;
 pub mod bundle;
 pub mod camera;
 pub mod cli;
+pub mod daemon;
 pub mod display;
 pub mod engine;
 #[cfg(feature = "fuzzing")]

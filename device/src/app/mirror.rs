@@ -410,6 +410,53 @@ impl Mirror {
         Ok(view)
     }
 
+    /// The garment in `picture` as the wardrobe would store it (its whole picture).
+    pub fn seen_in(&mut self, picture: &RgbImage) -> Result<SeenGarment, MirrorError> {
+        Ok(SeenGarment::in_picture(
+            &mut self.embedder,
+            picture,
+            crate::preprocess::WHOLE_PICTURE,
+        )?)
+    }
+
+    /// Marks a garment available, in the laundry or stored, in the store and for the next
+    /// suggestion.
+    pub fn set_status(&mut self, id: GarmentId, status: GarmentStatus) -> Result<(), MirrorError> {
+        WardrobeStore::open(&self.data_dir)?.set_status(id, status)?;
+        let known = match &mut self.suggester {
+            Some(s) => s.set_status(id, status),
+            None => match self.garments.iter_mut().find(|g| g.id == id) {
+                Some(g) => {
+                    g.status = status;
+                    true
+                }
+                None => false,
+            },
+        };
+        if known {
+            Ok(())
+        } else {
+            Err(MirrorError::UnknownGarment(id))
+        }
+    }
+
+    /// Removes a garment (its views and outfit edges with it) from the store and the service.
+    pub fn remove(&mut self, id: GarmentId) -> Result<(), MirrorError> {
+        WardrobeStore::open(&self.data_dir)?.remove_garment(id)?;
+        match &mut self.suggester {
+            Some(s) => s.remove_garment(id)?,
+            None => self.garments.retain(|g| g.id != id),
+        }
+        self.views.retain(|v| v.garment != id);
+        self.index.remove(id);
+        Ok(())
+    }
+
+    /// The data directory the service's wardrobe lives in.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// How many views garment `id` has (its own picture counts).
     pub fn view_count(&self, id: GarmentId) -> usize {
         1 + self.views.iter().filter(|v| v.garment == id).count()

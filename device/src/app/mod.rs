@@ -7,6 +7,7 @@
 //!   thumbnail and style statistics;
 //! - [`import`]: garments in bulk (Polyvore-format sets, folders of pictures);
 //! - [`mirror`]: the mirror service — recognise, suggest, feedback, adopt;
+//! - [`requests`]: what the owner can ask of a running mirror, as data, and its one handler;
 //! - [`reports`]: what commands report, for `report::print`.
 
 pub mod enrol;
@@ -14,6 +15,7 @@ pub mod import;
 pub mod mirror;
 pub mod models;
 pub mod reports;
+pub mod requests;
 
 pub use enrol::{EnrolError, SeenGarment};
 pub use import::{
@@ -22,3 +24,4 @@ pub use import::{
 };
 pub use mirror::{AnchorGarment, Mirror, MirrorError, Outfits, Recognition, record_feedback};
 pub use models::{ModelSource, Models, ModelsError};
+pub use requests::{Reply, Request, RequestError};

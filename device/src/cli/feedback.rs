@@ -1,7 +1,7 @@
 //! `capsule feedback accept|reject|wore OUTFIT`
 
 use super::Session;
-use crate::app::record_feedback;
+use crate::app::{Request, record_feedback};
 use crate::contract::now_unix;
 use crate::suggest::{Verdict, parse_outfit_key};
 use anyhow::{Context, Result};
@@ -25,6 +25,13 @@ pub fn run(session: &Session, args: FeedbackArgs) -> Result<()> {
             args.outfit
         )
     })?;
+    let request = Request::Feedback {
+        outfit: garments.clone(),
+        verdict: args.verdict,
+    };
+    if let Some(reply) = session.ask_daemon(&request, None)? {
+        return session.print(&reply, args.json);
+    }
     let report = record_feedback(&session.data_dir, &garments, args.verdict, now_unix())?;
     session.print(&report, args.json)
 }

@@ -1,10 +1,8 @@
 //! `capsule identify IMG`
 
 use super::Session;
-use crate::app::Outfits;
-use crate::app::reports::IdentifyReport;
+use crate::app::{Outfits, Request, requests};
 use crate::camera::read_picture;
-use crate::preprocess::WHOLE_PICTURE;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -31,16 +29,18 @@ pub struct IdentifyArgs {
 }
 
 pub fn run(session: &Session, args: IdentifyArgs) -> Result<()> {
+    let request = Request::Identify {
+        top: args.top,
+        threshold: args.threshold,
+    };
+    // With models named on the command line, this command runs them itself.
+    if args.embedder.is_none()
+        && let Some(reply) = session.ask_daemon(&request, Some(&args.image))?
+    {
+        return session.print(&reply, args.json);
+    }
     let picture = read_picture(&args.image)?;
     let mut mirror = session.mirror(None, args.embedder.as_deref(), Outfits::Off)?;
-    if let Some(threshold) = args.threshold {
-        mirror.set_threshold(threshold);
-    }
-    let recognition = mirror.recognise(&picture, WHOLE_PICTURE, args.top)?;
-    let report = IdentifyReport {
-        identification: recognition.identification,
-        threshold: mirror.threshold(),
-        unmatched: mirror.unmatched(),
-    };
-    session.print(&report, args.json)
+    let reply = requests::handle(&mut mirror, &request, Some(&picture))?;
+    session.print(&reply, args.json)
 }

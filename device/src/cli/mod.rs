@@ -235,6 +235,24 @@ impl Session {
         Ok(Mirror::open(&self.data_dir, models, outfits)?)
     }
 
+    /// Hands `request` (with the picture file at `picture`) to the capsule running on this
+    /// data directory, if one runs: it owns the wardrobe then, and its suggestions follow at
+    /// once. `None` when none runs: the command does the work itself.
+    pub fn ask_daemon(
+        &self,
+        request: &crate::app::Request,
+        picture: Option<&Path>,
+    ) -> Result<Option<crate::app::Reply>> {
+        let Some(client) = crate::daemon::connect(&self.data_dir) else {
+            return Ok(None);
+        };
+        let bytes = match picture {
+            Some(path) => Some(read_limited(path)?),
+            None => None,
+        };
+        Ok(Some(client.call(request, bytes.as_deref())?))
+    }
+
     /// Prints a command's report (the one printer).
     pub fn print<R: serde::Serialize + std::fmt::Display>(
         &self,
@@ -251,4 +269,19 @@ impl Session {
             .as_ref()
             .map_or((480, 320), |b| (b.display.width, b.display.height))
     }
+}
+
+/// A picture file's bytes, refusing files over the daemon's limit before reading them.
+fn read_limited(path: &Path) -> Result<Vec<u8>> {
+    let limit = crate::daemon::protocol::MAX_PICTURE as u64;
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    if size > limit {
+        anyhow::bail!(
+            "{} is {size} bytes, over the {limit}-byte limit for a picture",
+            path.display()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }

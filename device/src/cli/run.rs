@@ -177,11 +177,16 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     } else {
         source.as_mut()
     };
-    let stats = runtime::run(
+    // The wardrobe's owner from now on: commands sent meanwhile are served between frames.
+    let server = crate::daemon::Server::bind(&session.data_dir)?;
+    let stats = runtime::serve(
         frames,
         &mut mirror,
         sink.as_mut(),
         &config,
+        &mut |mirror| {
+            server.serve_pending(mirror);
+        },
         |event| match event {
             Event::Identified {
                 sequence,

@@ -1,6 +1,7 @@
 //! `capsule wardrobe ...`
 
 use super::Session;
+use crate::app::Request;
 use crate::app::reports::{ListedGarment, WardrobeChange, WardrobeList};
 use crate::app::{add_picture, add_view_picture, import_folder, import_polyvore, is_polyvore_set};
 use crate::contract::now_unix;
@@ -9,7 +10,7 @@ use crate::garment::GarmentType;
 use crate::wardrobe::{GarmentId, GarmentStatus, WardrobeStore};
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand, Debug)]
 pub enum WardrobeCommand {
@@ -75,7 +76,48 @@ pub enum WardrobeCommand {
     },
 }
 
+/// The request a command is, for a running capsule to serve; `None` for those it does
+/// not serve (imports, exports, and commands naming their own models).
+fn as_request(command: &WardrobeCommand) -> Option<(Request, Option<&Path>, bool)> {
+    Some(match command {
+        WardrobeCommand::Add {
+            image,
+            garment_type,
+            name,
+            to,
+            embedder: None,
+            json,
+        } => {
+            let request = match (to, garment_type, name) {
+                (Some(id), _, _) => Request::AddView { id: *id },
+                (None, Some(garment_type), Some(name)) => Request::AddGarment {
+                    garment_type: *garment_type,
+                    name: name.clone(),
+                },
+                _ => return None,
+            };
+            (request, Some(image.as_path()), *json)
+        }
+        WardrobeCommand::List { json } => (Request::List, None, *json),
+        WardrobeCommand::Remove { id, json } => (Request::Remove { id: *id }, None, *json),
+        WardrobeCommand::SetStatus { id, status, json } => (
+            Request::SetStatus {
+                id: *id,
+                status: *status,
+            },
+            None,
+            *json,
+        ),
+        _ => return None,
+    })
+}
+
 pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
+    if let Some((request, picture, json)) = as_request(&command)
+        && let Some(reply) = session.ask_daemon(&request, picture)?
+    {
+        return session.print(&reply, json);
+    }
     let store = WardrobeStore::open(&session.data_dir)?;
     let (report, json) = match command {
         WardrobeCommand::Add {

@@ -98,12 +98,27 @@ pub fn run(
     mirror: &mut Mirror,
     sink: &mut dyn ScreenSink,
     config: &LoopConfig,
+    on_event: impl FnMut(&Event<'_>),
+) -> Result<LoopStats, LoopError> {
+    serve(source, mirror, sink, config, &mut |_| {}, on_event)
+}
+
+/// [`run`], handing `mirror` to `between_frames` before each frame: how the daemon serves
+/// the owner's requests on the loop's own thread (`crate::daemon::Server::serve_pending`),
+/// so a change is in the very next frame.
+pub fn serve(
+    source: &mut dyn FrameSource,
+    mirror: &mut Mirror,
+    sink: &mut dyn ScreenSink,
+    config: &LoopConfig,
+    between_frames: &mut dyn FnMut(&mut Mirror),
     mut on_event: impl FnMut(&Event<'_>),
 ) -> Result<LoopStats, LoopError> {
     let mut stats = LoopStats::default();
     let mut detector = SteadinessDetector::default();
     let mut failures = 0u32;
     while config.max_frames.is_none_or(|max| stats.frames < max) {
+        between_frames(mirror);
         let frame = match source.next_frame() {
             Ok(Some(frame)) => {
                 failures = 0;

@@ -7,7 +7,7 @@ use super::engine::StylistModels;
 use super::graph::WardrobeGraph;
 use super::scorer::{Anchor, PoolScores};
 use crate::suggest::{Outfit, WithFeedback, suggest};
-use crate::wardrobe::{Garment, GarmentId, OutfitEdge};
+use crate::wardrobe::{Garment, GarmentId, GarmentStatus, OutfitEdge};
 use std::collections::HashSet;
 
 /// Garments of each type the outfit search considers (the best by their score with the
@@ -90,6 +90,28 @@ impl Suggester {
         self.garments.retain(|g| g.id != id);
         self.garments.push(garment);
         self.refresh(&[id])
+    }
+
+    /// Changes a garment's status (laundry and stored garments are left out of outfits); the
+    /// graph is unchanged, so nothing is re-encoded.
+    pub fn set_status(&mut self, id: GarmentId, status: GarmentStatus) -> bool {
+        match self.garments.iter_mut().find(|g| g.id == id) {
+            Some(g) => {
+                g.status = status;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops a garment and its edges, and encodes the wardrobe again (removal changes every
+    /// neighbour list it was in; it is rare enough not to need the incremental path).
+    pub fn remove_garment(&mut self, id: GarmentId) -> Result<(), StylistError> {
+        self.garments.retain(|g| g.id != id);
+        self.edges.retain(|e| e.a != id && e.b != id);
+        let graph = WardrobeGraph::new(&self.garments, &self.edges, self.models.node_features())?;
+        self.encoded = EncodedWardrobe::encode(&self.models, graph)?;
+        Ok(())
     }
 
     fn refresh(&mut self, changed: &[GarmentId]) -> Result<Refresh, StylistError> {

@@ -7,7 +7,9 @@ use crate::wardrobe::{EdgeProvenance, GarmentId, OutfitEdge};
 use std::collections::BTreeMap;
 
 /// What the owner said about an outfit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// I like it: suggest it (and its pairs) more.
