@@ -150,8 +150,9 @@ fn feedback_sent_to_the_running_mirror_changes_its_next_suggestion() {
         "the rejected outfit {rejected} came back: {next:?}"
     );
 
-    // Wardrobe commands reach it too: a garment put in the laundry leaves its outfits.
-    let garment = next[0].split('+').next().unwrap().to_string();
+    // Wardrobe commands reach it too: a garment put in the laundry leaves its outfits (the
+    // first id of a key is the garment held up; the second is one dressed around it).
+    let garment = next[0].split('+').nth(1).unwrap().to_string();
     capsule(&data, &["wardrobe", "set-status", &garment, "in-laundry"]);
     let listed: serde_json::Value =
         serde_json::from_str(&capsule(&data, &["wardrobe", "list", "--json"])).unwrap();
