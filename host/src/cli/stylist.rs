@@ -7,8 +7,8 @@ use crate::data::polyvore::{PolyvoreDataset, Split, Variant};
 use crate::embedder::TrainedEmbedder;
 use crate::stylist::features::{self, FeatureFile, input_dim};
 use crate::stylist::{
-    self, Checkpoint, DecoderForm, DecoderKind, StylistConfig, StylistScores, TrainConfig,
-    TrainedStylist,
+    self, Checkpoint, DecoderForm, DecoderKind, PairScore, StylistConfig, StylistScores,
+    TrainConfig, TrainedStylist,
 };
 use crate::training::{Backend, RunDir};
 use anyhow::{Context, Result};
@@ -109,6 +109,10 @@ pub struct EvalStylistArgs {
     /// Seed of the context sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// With --run: average pair logits (the protocol) or probabilities (as the board's
+    /// outfit score does; a bundle is always measured that way).
+    #[arg(long, value_enum, default_value_t = PairScore::Logit, conflicts_with = "bundle")]
+    pub pair_score: PairScore,
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
     /// Also write whether each FITB and hard FITB question was answered right (JSON, in
@@ -197,13 +201,14 @@ pub fn eval(args: EvalStylistArgs) -> Result<()> {
         Some(path) => FeatureFile::load(path)?,
         None => features::compute_for_dataset(&data)?,
     };
-    let scores = stylist::evaluate(
+    let scores = stylist::evaluate_scored(
         &stylist,
         &data,
         &features,
         args.data.split(),
         args.context,
         args.seed,
+        args.pair_score,
     )?;
     write_per_question(&args, &scores)?;
     let report = StylistEvalReport {

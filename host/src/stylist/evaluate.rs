@@ -62,13 +62,24 @@ pub trait GraphStylist {
     fn score_pairs(&self, pairs: &[PairQuery<'_>]) -> Result<Vec<f64>, StylistError>;
 }
 
-/// A training run's stylist with its standardised node inputs of one graph. Scores are
-/// decoder logits (monotone in the probability, and free of the ties that a saturated
-/// sigmoid would create).
+/// What a pair's score is when a candidate's or an outfit's pairs are averaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PairScore {
+    /// The decoder's logit (monotone in the probability, and free of the ties that a
+    /// saturated sigmoid would create): the protocol the stylist figures use.
+    #[default]
+    Logit,
+    /// The decoder's probability, as the board's outfit score averages it
+    /// (`contract::stylist::outfit_score`).
+    Probability,
+}
+
+/// A training run's stylist with its standardised node inputs of one graph.
 struct BurnStylist<'a> {
     stylist: &'a TrainedStylist,
     /// `[graph nodes, input_dim]`.
     inputs: Vec<f32>,
+    score: PairScore,
 }
 
 impl GraphStylist for BurnStylist<'_> {
@@ -89,7 +100,10 @@ impl GraphStylist for BurnStylist<'_> {
     fn score_pairs(&self, pairs: &[PairQuery<'_>]) -> Result<Vec<f64>, StylistError> {
         Ok(pairs
             .iter()
-            .map(|&(a, ta, b, tb)| self.stylist.pair_logit(a, ta, b, tb) as f64)
+            .map(|&(a, ta, b, tb)| match self.score {
+                PairScore::Logit => self.stylist.pair_logit(a, ta, b, tb) as f64,
+                PairScore::Probability => self.stylist.pair_compatibility(a, ta, b, tb) as f64,
+            })
             .collect())
     }
 }
@@ -106,9 +120,26 @@ pub fn evaluate(
     k: usize,
     seed: u64,
 ) -> Result<StylistScores, StylistError> {
+    evaluate_scored(stylist, data, features, split, k, seed, PairScore::Logit)
+}
+
+/// [`evaluate`] with pairs scored as `score` says.
+pub fn evaluate_scored(
+    stylist: &TrainedStylist,
+    data: &PolyvoreDataset,
+    features: &FeatureFile,
+    split: Split,
+    k: usize,
+    seed: u64,
+    score: PairScore,
+) -> Result<StylistScores, StylistError> {
     let graph = ItemGraph::from_dataset(data);
     let inputs = stylist.node_inputs(&graph, features)?;
-    let stylist = BurnStylist { stylist, inputs };
+    let stylist = BurnStylist {
+        stylist,
+        inputs,
+        score,
+    };
     evaluate_with(&stylist, &graph, data, split, k, seed)
 }
 

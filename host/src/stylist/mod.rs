@@ -30,7 +30,9 @@ pub mod training;
 pub use checkpoint::Checkpoint;
 pub use config::TrainConfig;
 pub use error::StylistError;
-pub use evaluate::{GraphStylist, PairQuery, StylistScores, evaluate, evaluate_with};
+pub use evaluate::{
+    GraphStylist, PairQuery, PairScore, StylistScores, evaluate, evaluate_scored, evaluate_with,
+};
 pub use features::{FeatureFile, Standardizer};
 pub use graph::{ItemGraph, MessageEdges, TYPE_PAIRS, type_pair_index};
 pub use inference::TrainedStylist;
