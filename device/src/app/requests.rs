@@ -48,16 +48,6 @@ pub enum Request {
     },
 }
 
-impl Request {
-    /// Whether the request carries a picture.
-    pub fn needs_picture(&self) -> bool {
-        matches!(
-            self,
-            Request::Identify { .. } | Request::AddGarment { .. } | Request::AddView { .. }
-        )
-    }
-}
-
 /// A handled request's report, rendered both ways, so whoever asked can print it as the
 /// command would have (`report::write` takes it like any report).
 #[derive(Debug, Clone, PartialEq)]

@@ -291,7 +291,6 @@ pub struct EmbedderEvalReport {
 
 impl std::fmt::Display for EmbedderEvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.scores;
         writeln!(
             f,
             "{} ({:?}, {} params, {}-d, epoch {})",
@@ -302,10 +301,7 @@ impl std::fmt::Display for EmbedderEvalReport {
             self.epoch
         )?;
         writeln!(f, "{}", self.protocol)?;
-        writeln!(f, "Recall@1  {:.4}", s.recall_at_1)?;
-        writeln!(f, "Recall@5  {:.4}", s.recall_at_5)?;
-        writeln!(f, "Recall@10 {:.4}", s.recall_at_10)?;
-        write!(f, "Recall@20 {:.4}", s.recall_at_20)
+        write!(f, "{}", self.scores)
     }
 }
 

@@ -34,7 +34,6 @@ pub struct BundleEmbedderReport {
 
 impl std::fmt::Display for BundleEmbedderReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = &self.scores;
         writeln!(
             f,
             "bundle {} v{}: {} ({}, {} params, {}-d), in tract as on the board",
@@ -46,10 +45,7 @@ impl std::fmt::Display for BundleEmbedderReport {
             self.embedding_dim
         )?;
         writeln!(f, "{}", self.protocol)?;
-        writeln!(f, "Recall@1  {:.4}", s.recall_at_1)?;
-        writeln!(f, "Recall@5  {:.4}", s.recall_at_5)?;
-        writeln!(f, "Recall@10 {:.4}", s.recall_at_10)?;
-        write!(f, "Recall@20 {:.4}", s.recall_at_20)
+        write!(f, "{}", self.scores)
     }
 }
 
@@ -175,7 +171,6 @@ pub struct BundleStylistReport {
 
 impl std::fmt::Display for BundleStylistReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         let s = &self.scores;
         writeln!(
             f,
@@ -187,9 +182,7 @@ impl std::fmt::Display for BundleStylistReport {
             self.split,
             s.context_k
         )?;
-        writeln!(f, "FITB       {}", show(s.fitb))?;
-        writeln!(f, "FITB hard  {}", show(s.fitb_hard))?;
-        write!(f, "AUC        {}", show(s.auc))
+        write!(f, "{}", self.scores)
     }
 }
 

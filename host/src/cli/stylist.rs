@@ -242,7 +242,6 @@ pub struct StylistEvalReport {
 
 impl std::fmt::Display for StylistEvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
         let s = &self.scores;
         writeln!(
             f,
@@ -252,8 +251,6 @@ impl std::fmt::Display for StylistEvalReport {
             self.split,
             s.context_k
         )?;
-        writeln!(f, "FITB       {}", show(s.fitb))?;
-        writeln!(f, "FITB hard  {}", show(s.fitb_hard))?;
-        write!(f, "AUC        {}", show(s.auc))
+        write!(f, "{}", self.scores)
     }
 }

@@ -75,6 +75,15 @@ pub struct RetrievalScores {
     pub recall_at_20: f64,
 }
 
+impl std::fmt::Display for RetrievalScores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Recall@1  {:.4}", self.recall_at_1)?;
+        writeln!(f, "Recall@5  {:.4}", self.recall_at_5)?;
+        writeln!(f, "Recall@10 {:.4}", self.recall_at_10)?;
+        write!(f, "Recall@20 {:.4}", self.recall_at_20)
+    }
+}
+
 impl RetrievalScores {
     fn from_values(v: &[f64]) -> Self {
         Self {

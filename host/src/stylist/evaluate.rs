@@ -37,6 +37,15 @@ pub struct StylistScores {
     pub per_question: PerQuestion,
 }
 
+impl std::fmt::Display for StylistScores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let show = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+        writeln!(f, "FITB       {}", show(self.fitb))?;
+        writeln!(f, "FITB hard  {}", show(self.fitb_hard))?;
+        write!(f, "AUC        {}", show(self.auc))
+    }
+}
+
 /// Per-question outcomes behind [`StylistScores`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PerQuestion {
