@@ -5,7 +5,7 @@
 use super::embedder::{EvalEmbedderArgs, data_dir, load_eval_set};
 use super::report::print_report;
 use super::stylist::{EvalStylistArgs, write_per_question};
-use crate::bundle::evaluate::{evaluate_embedder, evaluate_open_set, evaluate_stylist};
+use crate::bundle::evaluate::{BundleStylist, evaluate_embedder, evaluate_open_set};
 use crate::embedder::RetrievalScores;
 use crate::embedder::data::{DataFormat, DataSource, EvalSet};
 use crate::eval::OpenSetScores;
@@ -191,17 +191,20 @@ pub fn stylist(bundle: &Path, args: &EvalStylistArgs) -> Result<()> {
     let progress = bar(data.items.len() as u64, "items");
     progress.set_prefix("garment features");
     let split = args.data.split();
-    let measured = evaluate_stylist(bundle, &data, split, args.context, args.seed, &progress)
-        .with_context(|| format!("evaluating the stylist of {}", bundle.display()))?;
+    let context = || format!("evaluating the stylist of {}", bundle.display());
+    let stylist = BundleStylist::open(bundle, &data, &progress).with_context(context)?;
     progress.finish_and_clear();
-    write_per_question(args, &measured.scores)?;
+    let scores = stylist
+        .evaluate(&data, split, args.context, args.seed)
+        .with_context(context)?;
+    write_per_question(args, &scores)?;
     let report = BundleStylistReport {
         bundle: bundle.to_path_buf(),
-        version: measured.bundle_version,
+        version: stylist.bundle_version,
         data: data.root.clone(),
         split,
-        scores: measured.scores,
-        params: measured.params,
+        scores,
+        params: stylist.params,
     };
     print_report(&report, args.data.json)?;
     Ok(())

@@ -119,6 +119,7 @@ pub fn evaluate(
     let shipped_embedder = |set: &EvalSet| {
         shipped::evaluate_embedder(bundle, Precision::F32, set, &hidden).map(|e| e.scores)
     };
+    let shipped_stylist = shipped::BundleStylist::open(bundle, &data, &hidden)?;
     let shipped = ShippedEvaluation {
         embedder_synthetic_inshop: shipped_embedder(&inshop_set)?,
         embedder_fmnist: match fmnist_dir.exists() {
@@ -127,10 +128,7 @@ pub fn evaluate(
         },
         stylist: CONTEXTS
             .iter()
-            .map(|&k| {
-                shipped::evaluate_stylist(bundle, &data, Split::Test, k, 0, &hidden)
-                    .map(|e| e.scores)
-            })
+            .map(|&k| shipped_stylist.evaluate(&data, Split::Test, k, 0))
             .collect::<Result<Vec<_>, _>>()?,
         staged: match sets.staged {
             Some(dir) => {

@@ -97,52 +97,70 @@ pub struct OpenSetEvaluation {
     pub scores: OpenSetScores,
 }
 
-/// A bundle's stylist measured on one split.
-#[derive(Debug, Clone)]
-pub struct StylistEvaluation {
+/// A bundle's stylist over one outfit set, ready to measure: the garment features of every
+/// item are made once (the costly part), then each context size reuses them.
+pub struct BundleStylist {
     pub bundle_version: u64,
-    pub scores: StylistScores,
     /// Values in the encoder's and decoder's initializers.
     pub params: usize,
+    stylist: stylist::TractStylist,
+    graph: ItemGraph,
 }
 
-/// FITB and AUC of the stylist of the bundle at `dir` on `split` of `data` with `k` context
-/// edges per question item (sampled with `seed`); node features come from the bundle's f32
-/// embedder, as its stylist was trained on them. `progress` counts items.
-pub fn evaluate_stylist(
-    dir: &Path,
-    data: &PolyvoreDataset,
-    split: Split,
-    k: usize,
-    seed: u64,
-    progress: &ProgressBar,
-) -> Result<StylistEvaluation, BundleEvalError> {
-    let models = open_bundle(dir)?;
-    let Some(stylist) = models.stylist()? else {
-        return Err(BundleEvalError::NoStylist(dir.to_path_buf()));
-    };
-    let entry = embedder_entry(&models, Precision::F32)?;
-    let graph = ItemGraph::from_dataset(data);
-    let stylist = stylist::TractStylist::new(
-        stylist,
-        &graph,
-        data,
-        &dir.join(&entry.file),
-        models.spec(),
-        progress,
-    )?;
-    let scores = evaluate_stylist_with(&stylist, &graph, data, split, k, seed)?;
-    let mut params = 0;
-    for role in [ModelRole::StylistEncoder, ModelRole::StylistDecoder] {
-        if let Some(m) = models.manifest.model(role, Precision::F32) {
-            params += onnx_parameters(&dir.join(&m.file))?;
+impl BundleStylist {
+    /// The stylist of the bundle at `dir` over `data`'s graph; node features come from the
+    /// bundle's f32 embedder, as its stylist was trained on them. `progress` counts items.
+    pub fn open(
+        dir: &Path,
+        data: &PolyvoreDataset,
+        progress: &ProgressBar,
+    ) -> Result<Self, BundleEvalError> {
+        let models = open_bundle(dir)?;
+        let Some(stylist) = models.stylist()? else {
+            return Err(BundleEvalError::NoStylist(dir.to_path_buf()));
+        };
+        let entry = embedder_entry(&models, Precision::F32)?;
+        let graph = ItemGraph::from_dataset(data);
+        let stylist = stylist::TractStylist::new(
+            stylist,
+            &graph,
+            data,
+            &dir.join(&entry.file),
+            models.spec(),
+            progress,
+        )?;
+        let mut params = 0;
+        for role in [ModelRole::StylistEncoder, ModelRole::StylistDecoder] {
+            if let Some(m) = models.manifest.model(role, Precision::F32) {
+                params += onnx_parameters(&dir.join(&m.file))?;
+            }
         }
+        Ok(Self {
+            bundle_version: models.manifest.bundle_version,
+            params,
+            stylist,
+            graph,
+        })
     }
-    Ok(StylistEvaluation {
-        bundle_version: models.manifest.bundle_version,
-        scores,
-        params,
-    })
+
+    /// FITB and AUC on `split` of `data` (the set it was opened on) with `k` context edges
+    /// per question item, sampled with `seed`.
+    pub fn evaluate(
+        &self,
+        data: &PolyvoreDataset,
+        split: Split,
+        k: usize,
+        seed: u64,
+    ) -> Result<StylistScores, BundleEvalError> {
+        Ok(evaluate_stylist_with(
+            &self.stylist,
+            &self.graph,
+            data,
+            split,
+            k,
+            seed,
+        )?)
+    }
 }
 
 /// A bundle could not be evaluated.
