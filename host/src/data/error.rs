@@ -88,14 +88,7 @@ pub fn read_text(path: &Path) -> Result<String, DataError> {
 /// Parses JSON into `T`, reporting the JSON path of the first mismatch.
 pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
     let bytes = read_bytes(path)?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let json_path = e.path().to_string();
-        DataError::json(path, json_path, e.into_inner().to_string())
-    })?;
-    de.end()
-        .map_err(|e| DataError::json(path, ".", e.to_string()))?;
-    Ok(value)
+    deserialize(path, serde_json::Deserializer::from_slice(&bytes))
 }
 
 /// [`parse_json`] for files too large to hold next to what they parse into (Polyvore's item
@@ -104,7 +97,14 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Data
 pub fn parse_json_streaming<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
     let reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    deserialize(path, serde_json::Deserializer::from_reader(reader))
+}
+
+/// One JSON value from `de` and nothing after it; errors name `path` and the JSON path.
+fn deserialize<'de, T: serde::Deserialize<'de>, R: serde_json::de::Read<'de>>(
+    path: &Path,
+    mut de: serde_json::Deserializer<R>,
+) -> Result<T, DataError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let json_path = e.path().to_string();
         DataError::json(path, json_path, e.into_inner().to_string())
