@@ -221,6 +221,18 @@ pub fn write_untrained_stylist(
 }
 
 /// Runs `capsule-host` in-process; panics with the command and error on failure.
+/// Runs `capsule --data-dir DATA ARGS...` in-process and returns what it reported; panics
+/// with the error chain when the command fails.
+pub fn capsule(data: &std::path::Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "capsule".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    all.extend(args.iter().map(|s| s.to_string()));
+    capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
+}
+
 pub fn host(args: &[&str]) {
     let mut all = vec!["capsule-host"];
     all.extend_from_slice(args);

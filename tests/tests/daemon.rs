@@ -7,21 +7,12 @@ use capsule_device::camera::{CameraError, Frame, FrameSource, read_picture};
 use capsule_device::daemon::{SOCKET_FILE, Server};
 use capsule_device::display::PngSink;
 use capsule_device::runtime::{self, Event, LoopConfig};
+use capsule_e2e::capsule;
 use image::RgbImage;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
-
-fn capsule(data: &Path, args: &[&str]) -> String {
-    let mut all = vec![
-        "capsule".to_string(),
-        "--data-dir".into(),
-        data.display().to_string(),
-    ];
-    all.extend(args.iter().map(|s| s.to_string()));
-    capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
-}
 
 /// A camera the test holds: it shows the last picture it was given, frame after frame, and
 /// ends when the test hangs up.

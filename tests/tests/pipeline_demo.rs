@@ -15,19 +15,9 @@ use capsule_device::runtime::{self, Event, LoopConfig};
 use capsule_device::suggest::Verdict;
 use capsule_device::update::Slots;
 use capsule_device::wardrobe::{EdgeProvenance, GarmentId, WardrobeStore, decode_thumbnail};
-use capsule_e2e::host;
+use capsule_e2e::{capsule, host};
 use capsule_host::pipeline::{EVALUATION_FILE, Evaluation};
 use std::path::Path;
-
-fn capsule(data: &Path, args: &[&str]) -> String {
-    let mut all = vec![
-        "capsule".to_string(),
-        "--data-dir".into(),
-        data.display().to_string(),
-    ];
-    all.extend(args.iter().map(|s| s.to_string()));
-    capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
