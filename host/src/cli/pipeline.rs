@@ -117,8 +117,10 @@ impl Preset {
                     "lite0",
                     "--loss",
                     "soft-msml",
+                    // Recall@1 still rose at 30 epochs (docs/results.md, "Pretrained
+                    // backbone"); a run of 30 resumes to 60.
                     "--epochs",
-                    "30",
+                    "60",
                     "--steps-per-epoch",
                     "60",
                 ],
