@@ -216,6 +216,7 @@ pub fn write_untrained_stylist(
         feature_dim: shape.features,
         max_neighbours: shape.max_neighbours,
         features: capsule_device::bundle::STYLIST_FEATURES_EMBEDDER.into(),
+        decoder_output: capsule_device::bundle::DecoderOutput::Logit,
     };
     capsule_device::stylist::StylistModels::load(&e, &d, spec, 1).unwrap()
 }

@@ -14,7 +14,10 @@
 //! - `a [M, H]`, `b [M, H]`: the two garments' node embeddings;
 //! - `pair [M]`: the decoder row of the pair's garment types
 //!   ([`crate::garment::type_pair_index`]);
-//! - output `compatibility [M]`, a probability in 0..1.
+//! - output `compatibility [M]`: the pair's logit (manifest format 3, `decoder_output:
+//!   logit`), or its probability in 0..1 in format-2 bundles. Boards work in logits
+//!   ([`pair_logit`] turns an old bundle's probabilities back), because an outfit's score
+//!   averages them: see [`outfit_score`].
 //!
 //! Indices travel as float32 and are cast to int64 inside the graph, so every input (and
 //! every golden `.npy` file) has one element type. float32 holds integers exactly below
@@ -73,24 +76,56 @@ pub fn decoder_inputs(hidden: usize) -> Vec<TensorSpec> {
     ]
 }
 
-/// An outfit's score: the mean of its garment pairs' compatibility scores (0 for an outfit
-/// of fewer than two garments). Suggestions on the board and the host's FITB and AUC
-/// evaluation rank outfits by it.
-pub fn outfit_score<T>(garments: &[T], mut pair: impl FnMut(&T, &T) -> f64) -> f64 {
+/// An outfit's score: the mean of its garment pairs' compatibility **logits** (0 for an
+/// outfit of fewer than two garments). Suggestions on the board and the host's FITB and AUC
+/// evaluation rank outfits by it; [`probability`] of it is what a screen shows.
+///
+/// Why logits: averaging probabilities lets one saturated pair (0.999 vs 0.99999) count
+/// for nothing, and measured on the shipped stylist it cost 1–2 points of hard FITB and
+/// 0.4 of AUC against the logit mean the stylist is trained and evaluated with
+/// (docs/results.md, "run vs bundle").
+pub fn outfit_score<T>(garments: &[T], mut pair_logit: impl FnMut(&T, &T) -> f64) -> f64 {
     let mut sum = 0.0;
     let mut n = 0usize;
     for (i, a) in garments.iter().enumerate() {
         for b in &garments[i + 1..] {
-            sum += pair(a, b);
+            sum += pair_logit(a, b);
             n += 1;
         }
     }
     if n == 0 { 0.0 } else { sum / n as f64 }
 }
 
+/// Probabilities closer to 0 or 1 than this are clamped before [`pair_logit`]: float32
+/// rounds a sigmoid to exactly 1 above a logit of about 16.6, and the logit of 0 or 1 is
+/// infinite.
+const PROBABILITY_CLAMP: f32 = 1e-7;
+
+/// The logit of a compatibility probability (clamped to ±16.1), for decoders that output
+/// probabilities (format-2 bundles) and for fixed scores given as probabilities.
+pub fn pair_logit(probability: f32) -> f32 {
+    let p = probability.clamp(PROBABILITY_CLAMP, 1.0 - PROBABILITY_CLAMP);
+    (p / (1.0 - p)).ln()
+}
+
+/// The probability of a logit: what a compatibility or an outfit score is shown as.
+pub fn probability(logit: f64) -> f32 {
+    (1.0 / (1.0 + (-logit).exp())) as f32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logits_and_probabilities_round_trip_and_stay_finite() {
+        for l in [-12.0f32, -1.5, 0.0, 0.7, 9.0] {
+            assert!((pair_logit(probability(l.into())) - l).abs() < 1e-3, "{l}");
+        }
+        assert!(pair_logit(0.0).is_finite() && pair_logit(0.0) < -16.0);
+        assert!(pair_logit(1.0).is_finite() && pair_logit(1.0) > 15.0);
+        assert_eq!(probability(0.0), 0.5);
+    }
 
     #[test]
     fn outfit_score_is_the_mean_over_pairs() {

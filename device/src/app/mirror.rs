@@ -298,7 +298,7 @@ impl Mirror {
                 let hues: Vec<Option<f32>> = own.iter().map(dominant_hue).collect();
                 ShownOutfit {
                     key: outfit.key(),
-                    score: outfit.score,
+                    score: outfit.probability(),
                     why: colour_scheme(&hues).to_string(),
                     garments: members
                         .iter()

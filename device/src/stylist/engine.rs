@@ -3,10 +3,10 @@
 
 use super::StylistError;
 use super::graph::EncoderInputs;
-use crate::bundle::{Manifest, ModelRole, Precision, StylistSpec, VerifiedBundle};
+use crate::bundle::{DecoderOutput, Manifest, ModelRole, Precision, StylistSpec, VerifiedBundle};
 use crate::engine::{EngineError, InputShape, OnnxModel};
 use crate::garment::GarmentType;
-use capsule_contract::stylist::{decoder_inputs, encoder_inputs};
+use capsule_contract::stylist::{decoder_inputs, encoder_inputs, pair_logit};
 use std::path::Path;
 use tract_onnx::prelude::*;
 
@@ -98,8 +98,9 @@ impl StylistModels {
         Ok(z)
     }
 
-    /// Compatibility (0..1) of each pair `(a[k], b[k])` of node embeddings (row-major,
-    /// `hidden` wide) with decoder rows `pairs[k]` ([`crate::garment::type_pair_index`]).
+    /// Compatibility logit of each pair `(a[k], b[k])` of node embeddings (row-major,
+    /// `hidden` wide) with decoder rows `pairs[k]` ([`crate::garment::type_pair_index`]);
+    /// a decoder that outputs probabilities (format-2 bundles) has them turned back.
     pub fn score(&self, a: &[f32], b: &[f32], pairs: &[usize]) -> Result<Vec<f32>, StylistError> {
         let m = pairs.len();
         if m == 0 {
@@ -114,7 +115,10 @@ impl StylistModels {
         ];
         let (shape, scores) = self.decoder.run_f32(values)?;
         expect_shape(&self.decoder, &shape, &[m])?;
-        Ok(scores)
+        Ok(match self.spec.decoder_output {
+            DecoderOutput::Logit => scores,
+            DecoderOutput::Probability => scores.into_iter().map(pair_logit).collect(),
+        })
     }
 }
 

@@ -41,7 +41,10 @@ pub struct PoolScores {
 
 impl PairScorer for PoolScores {
     fn score(&self, a: GarmentId, b: GarmentId) -> f32 {
-        self.scores.get(&ordered(a, b)).copied().unwrap_or(0.0)
+        self.scores
+            .get(&ordered(a, b))
+            .copied()
+            .unwrap_or(f32::NEG_INFINITY)
     }
 }
 

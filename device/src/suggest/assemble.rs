@@ -3,11 +3,12 @@
 
 use crate::garment::GarmentType;
 use crate::wardrobe::{Garment, GarmentId};
-use capsule_contract::stylist::outfit_score;
+use capsule_contract::stylist::{outfit_score, probability};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// How well two garments go together, 0..1.
+/// How well two garments go together: a compatibility logit (higher = better;
+/// `f32::NEG_INFINITY` for a pair that must never be suggested).
 pub trait PairScorer {
     fn score(&self, a: GarmentId, b: GarmentId) -> f32;
 }
@@ -42,11 +43,17 @@ const BEAM: usize = 12;
 pub struct Outfit {
     /// Garments in slot order, the anchor included.
     pub garments: Vec<GarmentId>,
-    /// Mean pairwise score, 0..1.
+    /// Mean pairwise logit (`contract::stylist::outfit_score`); [`Outfit::probability`]
+    /// is what a screen shows.
     pub score: f32,
 }
 
 impl Outfit {
+    /// The score as a compatibility probability, 0..1.
+    pub fn probability(&self) -> f32 {
+        probability(self.score.into())
+    }
+
     /// The name `capsule feedback` takes: ids joined by `+` (e.g. `g3+g7+g9`).
     pub fn key(&self) -> String {
         self.garments
@@ -57,7 +64,7 @@ impl Outfit {
     }
 }
 
-/// The contract's outfit score (the mean over pairs), as the host's evaluation ranks them.
+/// The contract's outfit score (the mean pair logit), as the host's evaluation ranks them.
 fn mean_pair_score(scorer: &dyn PairScorer, garments: &[GarmentId]) -> f32 {
     outfit_score(garments, |&a, &b| f64::from(scorer.score(a, b))) as f32
 }
@@ -139,6 +146,8 @@ pub fn suggest(
             .total_cmp(&a.score)
             .then_with(|| a.garments.cmp(&b.garments))
     });
+    // An outfit with a rejected pair scores minus infinity and is never suggested.
+    found.retain(|o| o.score.is_finite());
     let mut seen = BTreeSet::new();
     found.retain(|o| {
         let mut key = o.garments.clone();

@@ -56,8 +56,9 @@ pub fn parse_outfit_key(key: &str) -> Option<Vec<GarmentId>> {
     ids.filter(|ids| ids.len() >= 2)
 }
 
-/// Score floor for pairs the owner accepted or wore together.
-pub const CONFIRMED_SCORE: f32 = 0.95;
+/// Score floor for pairs the owner accepted or wore together: the logit of 0.95
+/// (`pair_logit(0.95)`, spelt out because a `const` cannot take a logarithm).
+pub const CONFIRMED_SCORE: f32 = 2.944_439;
 
 /// A model's scores with the owner's word on top.
 pub struct WithFeedback<'a> {
@@ -79,7 +80,8 @@ impl PairScorer for WithFeedback<'_> {
         let key = if a < b { (a, b) } else { (b, a) };
         let model = self.model.score(a, b);
         match self.edges.get(&key) {
-            Some(EdgeProvenance::Rejected) => 0.0,
+            // Minus infinity, not a low logit: no mean with other pairs can lift it.
+            Some(EdgeProvenance::Rejected) => f32::NEG_INFINITY,
             Some(EdgeProvenance::Accepted | EdgeProvenance::Worn) => model.max(CONFIRMED_SCORE),
             Some(EdgeProvenance::Imported) | None => model,
         }
@@ -110,8 +112,15 @@ mod tests {
         );
 
         let rejected = feedback_edges(&first[0].garments, Verdict::Reject, 1);
-        let next = suggest(&w[0], &w, &WithFeedback::new(&scorer, &rejected), 1);
+        let next = suggest(&w[0], &w, &WithFeedback::new(&scorer, &rejected), 4);
         assert_ne!(next[0].garments, first[0].garments);
+        // No suggestion keeps a rejected pair.
+        let rejected_pairs: Vec<_> = rejected.iter().map(|e| (e.a, e.b)).collect();
+        for outfit in &next {
+            for e in feedback_edges(&outfit.garments, Verdict::Accept, 1) {
+                assert!(!rejected_pairs.contains(&(e.a, e.b)), "{}", outfit.key());
+            }
+        }
 
         let worn = feedback_edges(
             &[GarmentId(1), GarmentId(2), GarmentId(4)],
@@ -120,6 +129,12 @@ mod tests {
         );
         let with_worn = WithFeedback::new(&scorer, &worn);
         assert_eq!(with_worn.score(GarmentId(4), GarmentId(2)), CONFIRMED_SCORE);
+    }
+
+    #[test]
+    fn the_confirmed_floor_is_the_logit_of_its_probability() {
+        let want = capsule_contract::stylist::pair_logit(0.95);
+        assert!((CONFIRMED_SCORE - want).abs() < 1e-5, "{want}");
     }
 
     #[test]

@@ -13,8 +13,8 @@ use burn::module::Module;
 use capsule_device::GarmentType;
 use capsule_device::bundle::metrics as metric;
 use capsule_device::bundle::{
-    GoldenPair, ModelEntry, ModelRole, NpyArray, Precision, STYLIST_FEATURES_EMBEDDER,
-    STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, sha256_hex,
+    DecoderOutput, GoldenPair, ModelEntry, ModelRole, NpyArray, Precision,
+    STYLIST_FEATURES_EMBEDDER, STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, sha256_hex,
 };
 use capsule_device::fsutil::write_atomic;
 use capsule_device::garment::{STYLE_DIM, type_pair_index};
@@ -114,7 +114,7 @@ pub fn stylist_models(
         a.extend_from_slice(zi);
         b.extend_from_slice(zj);
         rows.push(type_pair_index(ti, tj) as f32);
-        want.push(stylist.pair_compatibility(zi, ti, zj, tj));
+        want.push(stylist.pair_logit(zi, ti, zj, tj));
     }
     let decoder_golden = golden_files(
         out,
@@ -175,6 +175,7 @@ pub fn stylist_models(
             feature_dim,
             max_neighbours: MAX_NEIGHBOURS,
             features: features.into(),
+            decoder_output: DecoderOutput::Logit,
         },
         metrics,
         dataset: format!(

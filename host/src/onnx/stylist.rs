@@ -175,11 +175,11 @@ pub fn export_stylist_decoder(table: &DecoderTable) -> Result<pb::ModelProto, Ex
     );
     let bias = g.initializer("decoder.bias", &[TYPE_PAIRS], &rows(&table.bias));
     let bias_rows = gather(&mut g, &bias, "decoder.bias.rows");
-    let logit = g.node("Add", "decoder.logit", &[&dot, &bias_rows], vec![]);
+    // The logit, not its sigmoid: outfit scores average logits (`outfit_score`).
     g.node_with_outputs(
-        "Sigmoid",
-        "decoder.sigmoid",
-        &[&logit],
+        "Add",
+        "decoder.logit",
+        &[&dot, &bias_rows],
         &[DECODER_OUTPUT],
         vec![],
     );
@@ -194,7 +194,7 @@ mod tests {
     use crate::stylist::model::{DecoderForm, StylistConfig};
     use crate::stylist::{Standardizer, TrainConfig, type_pair_index};
     use burn::tensor::Device;
-    use capsule_device::bundle::StylistSpec;
+    use capsule_device::bundle::{DecoderOutput, StylistSpec};
     use capsule_device::stylist::{EncoderInputs, StylistModels};
     use rand::{Rng, SeedableRng};
 
@@ -276,6 +276,7 @@ mod tests {
                 feature_dim: FEATURES,
                 max_neighbours: 4,
                 features: "embedder".into(),
+                decoder_output: DecoderOutput::Logit,
             };
             let models = StylistModels::load(&encoder_path, &decoder_path, spec, 1).unwrap();
             for (n, k) in [(5, 2), (37, 4)] {
@@ -301,7 +302,7 @@ mod tests {
                     a.extend_from_slice(row(i));
                     b.extend_from_slice(row(j));
                     slots.push(type_pair_index(ti, tj));
-                    want.push(stylist.pair_compatibility(row(i), ti, row(j), tj));
+                    want.push(stylist.pair_logit(row(i), ti, row(j), tj));
                 }
                 let got = models.score(&a, &b, &slots).unwrap();
                 let err = max_error(&got, &want);

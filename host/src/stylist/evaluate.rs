@@ -78,8 +78,8 @@ pub enum PairScore {
     /// saturated sigmoid would create): the protocol the stylist figures use.
     #[default]
     Logit,
-    /// The decoder's probability, as the board's outfit score averages it
-    /// (`contract::stylist::outfit_score`).
+    /// The decoder's probability, as boards averaged it before manifest format 3 (kept to
+    /// show what that cost: docs/results.md, "run vs bundle").
     Probability,
 }
 

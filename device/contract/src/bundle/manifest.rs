@@ -15,7 +15,11 @@ use std::path::{Component, Path};
 
 /// The manifest layout this code reads and writes. Bump it on any incompatible change.
 /// Format 2: the preprocessing spec includes the garment crop (`garment_crop`).
-pub const MANIFEST_FORMAT: u32 = 2;
+/// Format 3: the stylist decoder outputs logits (`stylist.decoder_output`).
+pub const MANIFEST_FORMAT: u32 = 3;
+/// The oldest layout this code still reads: format 2 differs only in its decoder output
+/// (probabilities), which [`StylistSpec::decoder_output`] records.
+pub const OLDEST_READABLE_FORMAT: u32 = 2;
 /// File name of the manifest inside a bundle directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// File name of the detached signature inside a bundle directory.
@@ -62,6 +66,21 @@ pub struct StylistSpec {
     /// garment's picture; `embedder+style-v1`: that, followed by the picture's style
     /// statistics (`garment::style_features`). The wardrobe stores both per garment.
     pub features: String,
+    /// What the decoder's `compatibility` output holds. Format-2 bundles predate the field
+    /// and output probabilities.
+    #[serde(default)]
+    pub decoder_output: DecoderOutput,
+}
+
+/// What a stylist decoder outputs per pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DecoderOutput {
+    /// The compatibility probability, 0..1 (format 2).
+    #[default]
+    Probability,
+    /// The compatibility logit (format 3).
+    Logit,
 }
 
 /// Node features: the bundle's embedder output.
@@ -184,8 +203,8 @@ pub enum ManifestError {
     #[error("manifest.json: `{field}` {problem}")]
     Invalid { field: String, problem: String },
     #[error(
-        "manifest.json is format {found}; this capsule reads format {MANIFEST_FORMAT} only: \
-         {advice}"
+        "manifest.json is format {found}; this capsule reads formats \
+         {OLDEST_READABLE_FORMAT} to {MANIFEST_FORMAT}: {advice}"
     )]
     Format { found: u32, advice: &'static str },
 }
@@ -201,9 +220,9 @@ impl Manifest {
     /// Parses and validates manifest bytes exactly as they were signed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
         if let Ok(FormatOnly { format }) = serde_json::from_slice::<FormatOnly>(bytes)
-            && format != MANIFEST_FORMAT
+            && !(OLDEST_READABLE_FORMAT..=MANIFEST_FORMAT).contains(&format)
         {
-            let advice = if format < MANIFEST_FORMAT {
+            let advice = if format < OLDEST_READABLE_FORMAT {
                 "rebuild the bundle with this release's `capsule-host bundle` (older bundles \
                  were made for a preprocessing without the garment crop)"
             } else {
@@ -255,7 +274,7 @@ impl Manifest {
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid =
             |field: String, problem: String| Err(ManifestError::Invalid { field, problem });
-        if self.format != MANIFEST_FORMAT {
+        if !(OLDEST_READABLE_FORMAT..=MANIFEST_FORMAT).contains(&self.format) {
             return Err(ManifestError::Format {
                 found: self.format,
                 advice: "make it with this release's `capsule-host bundle`",
@@ -501,7 +520,7 @@ mod tests {
             text.contains("format 1") && text.contains("rebuild"),
             "{text}"
         );
-        v["format"] = 3.into();
+        v["format"] = (MANIFEST_FORMAT + 1).into();
         let err = Manifest::from_bytes(&serde_json::to_vec(&v).unwrap()).unwrap_err();
         assert!(err.to_string().contains("update capsule"), "{err}");
     }

@@ -8,8 +8,8 @@ pub mod select;
 pub mod signature;
 
 pub use manifest::{
-    Dim, GoldenPair, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestError, ModelEntry,
-    ModelRole, Precision, SIGNATURE_FILE, STYLIST_FEATURES_EMBEDDER,
+    DecoderOutput, Dim, GoldenPair, MANIFEST_FILE, MANIFEST_FORMAT, Manifest, ManifestError,
+    ModelEntry, ModelRole, Precision, SIGNATURE_FILE, STYLIST_FEATURES_EMBEDDER,
     STYLIST_FEATURES_EMBEDDER_STYLE, StylistSpec, TensorSpec, TrainingInfo, UnknownPrecision,
 };
 pub use npy::{NpyArray, NpyError};
