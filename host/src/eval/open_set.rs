@@ -8,8 +8,11 @@
 //! when known queries score high and new ones low; AUROC measures that over all thresholds,
 //! and the new-garment rate at 95 % known-recall at the threshold a mirror would need.
 //!
-//! Two scores are measured: the best similarity (what the board thresholds today) and the
-//! margin between the best and the second-best garment.
+//! Three scores are measured: the best similarity (what the board thresholds today), the
+//! margin between the best and the second-best garment, and the best similarity less the
+//! *crowding* of the garment it points at: that garment's similarity to its nearest other
+//! garment in the wardrobe, which a board knows from its own members alone. A garment in a
+//! crowded corner of the embedding space needs a closer match before it counts.
 
 use super::metrics::roc_auc;
 use serde::{Deserialize, Serialize};
@@ -26,6 +29,10 @@ pub struct OpenSetScores {
     pub auroc: f64,
     /// The same by the margin between best and second-best garment.
     pub auroc_margin: f64,
+    /// The same by best similarity less the matched garment's crowding (its similarity to
+    /// the nearest other garment of the wardrobe the query is asked against).
+    #[serde(default)]
+    pub auroc_crowding: f64,
     /// Share of new queries called new at the similarity threshold that keeps
     /// [`KNOWN_RECALL`] of known queries recognised.
     pub new_rate_at_95_known: f64,
@@ -67,8 +74,10 @@ pub fn open_set_scores(
     if query_labels.is_empty() || garments.len() < 2 || dim == 0 {
         return None;
     }
+    let crowding = GarmentCrowding::of(gallery, gallery_labels, &garments, dim);
     let mut known = Vec::with_capacity(query_labels.len());
     let mut new = Vec::with_capacity(query_labels.len());
+    let (mut relative_known, mut relative_new) = (Vec::new(), Vec::new());
     let mut correct = 0;
     for (q, &label) in queries.chunks_exact(dim).zip(query_labels) {
         // Best similarity per garment, then the two best garments with and without `label`.
@@ -99,6 +108,12 @@ pub fn open_set_scores(
         if with[0].1 == Some(label) {
             correct += 1;
         }
+        let less_crowding = |b: &BestTwo, skip: Option<u32>| match b[0].1 {
+            Some(g) => (b[0].0 - crowding.nearest_other(&garments, g, skip)) as f64,
+            None => f64::NEG_INFINITY,
+        };
+        relative_known.push(less_crowding(&with, None));
+        relative_new.push(less_crowding(&without, Some(label)));
         known.push(with);
         new.push(without);
     }
@@ -118,6 +133,11 @@ pub fn open_set_scores(
             .collect();
         roc_auc(&scored).unwrap_or(0.5)
     };
+    let relative: Vec<(f64, bool)> = relative_known
+        .iter()
+        .map(|&s| (s, true))
+        .chain(relative_new.iter().map(|&s| (s, false)))
+        .collect();
     let mut known_sims: Vec<f32> = known.iter().map(|b| b[0].0).collect();
     known_sims.sort_by(f32::total_cmp);
     // The largest threshold that keeps KNOWN_RECALL of the known queries at or above it.
@@ -132,12 +152,75 @@ pub fn open_set_scores(
         top1: share(correct, query_labels.len()),
         auroc: auroc_by(&similarity),
         auroc_margin: auroc_by(&margin),
+        auroc_crowding: roc_auc(&relative).unwrap_or(0.5),
         new_rate_at_95_known: point(threshold_at_95).new_rate,
         threshold_at_95_known: threshold_at_95,
         at_threshold: threshold.map(point),
         queries: query_labels.len(),
         garments: garments.len(),
     })
+}
+
+/// For each garment, its two most similar other garments (best pair of gallery pictures),
+/// so the nearest one is known even with one garment left out.
+struct GarmentCrowding {
+    /// Per garment (index into the sorted garment list): `(similarity, other)`, best first.
+    nearest: Vec<[(f32, usize); 2]>,
+}
+
+impl GarmentCrowding {
+    fn of(gallery: &[f32], labels: &[u32], garments: &[u32], dim: usize) -> Self {
+        let n = garments.len();
+        let index: Vec<usize> = labels
+            .iter()
+            .map(|l| garments.binary_search(l).unwrap_or(0))
+            .collect();
+        let mut best = vec![f32::NEG_INFINITY; n * n];
+        let rows: Vec<&[f32]> = gallery.chunks_exact(dim).collect();
+        for (i, a) in rows.iter().enumerate() {
+            for (j, b) in rows.iter().enumerate().skip(i + 1) {
+                let (gi, gj) = (index[i], index[j]);
+                if gi == gj {
+                    continue;
+                }
+                let s: f32 = a.iter().zip(*b).map(|(x, y)| x * y).sum();
+                for cell in [gi * n + gj, gj * n + gi] {
+                    best[cell] = best[cell].max(s);
+                }
+            }
+        }
+        let nearest = (0..n)
+            .map(|g| {
+                let mut two = [(f32::NEG_INFINITY, usize::MAX); 2];
+                for (o, &s) in best[g * n..(g + 1) * n].iter().enumerate() {
+                    if o == g {
+                        continue;
+                    }
+                    if s > two[0].0 {
+                        two[1] = two[0];
+                        two[0] = (s, o);
+                    } else if s > two[1].0 {
+                        two[1] = (s, o);
+                    }
+                }
+                two
+            })
+            .collect();
+        Self { nearest }
+    }
+
+    /// Similarity of `garment` to its nearest other garment, `skip` (a garment the wardrobe
+    /// does not hold) aside; 0 when it has no other.
+    fn nearest_other(&self, garments: &[u32], garment: u32, skip: Option<u32>) -> f32 {
+        let Ok(g) = garments.binary_search(&garment) else {
+            return 0.0;
+        };
+        let skip = skip.and_then(|s| garments.binary_search(&s).ok());
+        self.nearest[g]
+            .iter()
+            .find(|(s, o)| Some(*o) != skip && s.is_finite())
+            .map_or(0.0, |&(s, _)| s)
+    }
 }
 
 fn share(count: usize, of: usize) -> f64 {
@@ -158,6 +241,11 @@ impl std::fmt::Display for OpenSetScores {
         writeln!(f, "top-1                         {:.3}", self.top1)?;
         writeln!(f, "open-set AUROC (similarity)   {:.3}", self.auroc)?;
         writeln!(f, "open-set AUROC (margin)       {:.3}", self.auroc_margin)?;
+        writeln!(
+            f,
+            "open-set AUROC (crowding)     {:.3}",
+            self.auroc_crowding
+        )?;
         write!(
             f,
             "new-garment rate at 95 % known-recall  {:.3} (threshold {:.3})",
@@ -190,6 +278,7 @@ mod tests {
         let queries: Vec<f32> = [0.05f32, 2.1, 3.9].iter().flat_map(|&a| unit(a)).collect();
         let s = open_set_scores(&queries, &labels, &gallery, &labels, 2, Some(0.9)).unwrap();
         assert_eq!((s.top1, s.auroc, s.queries, s.garments), (1.0, 1.0, 3, 3));
+        assert_eq!(s.auroc_crowding, 1.0);
         assert_eq!(s.new_rate_at_95_known, 1.0);
         let p = s.at_threshold.unwrap();
         assert_eq!((p.known_recall, p.new_rate), (1.0, 1.0));
@@ -202,6 +291,18 @@ mod tests {
         assert!(s.top1 < 1.0);
         assert!(s.auroc < 0.9, "{s:?}");
         assert!(s.at_threshold.is_none());
+    }
+
+    #[test]
+    fn crowding_is_the_nearest_other_garment_with_the_left_out_one_aside() {
+        // Garments 0 and 1 close together (0.1 rad), garment 2 far off (2 rad).
+        let gallery: Vec<f32> = [0.0f32, 0.1, 2.0].iter().flat_map(|&a| unit(a)).collect();
+        let garments = [0, 1, 2];
+        let c = GarmentCrowding::of(&gallery, &garments, &garments, 2);
+        assert!((c.nearest_other(&garments, 0, None) - 0.1f32.cos()).abs() < 1e-6);
+        // Without garment 1, garment 0's nearest is garment 2.
+        assert!((c.nearest_other(&garments, 0, Some(1)) - 2.0f32.cos()).abs() < 1e-6);
+        assert!((c.nearest_other(&garments, 2, None) - 1.9f32.cos()).abs() < 1e-6);
     }
 
     #[test]
