@@ -184,8 +184,8 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
         &mut mirror,
         sink.as_mut(),
         &config,
-        &mut |mirror| {
-            server.serve_pending(mirror);
+        &mut |between| {
+            server.serve_pending(between.mirror);
         },
         |event| match event {
             Event::Identified {
