@@ -6,4 +6,5 @@ pub mod resources;
 
 pub use profile::{
     BoardError, BoardProfile, CameraProfile, DisplayKind, DisplayProfile, PixelFormat, SpiProfile,
+    WebProfile,
 };
