@@ -76,3 +76,61 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// (method, path, paired) of every operation in `docs/openapi.json`.
+    fn documented() -> BTreeSet<(String, String, bool)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+        let text = std::fs::read_to_string(path).unwrap();
+        let spec: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut operations = BTreeSet::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let paired = operation
+                    .get("security")
+                    .and_then(|s| s.as_array())
+                    .is_some_and(|s| !s.is_empty());
+                operations.insert((method.to_uppercase(), path.clone(), paired));
+            }
+        }
+        operations
+    }
+
+    #[test]
+    fn the_openapi_file_documents_every_api_route_and_no_other() {
+        let served: BTreeSet<(String, String, bool)> = ROUTES
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .map(|r| (r.method.to_string(), r.path.to_string(), r.paired))
+            .collect();
+        let documented = documented();
+        let undocumented: Vec<_> = served.difference(&documented).collect();
+        let unserved: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            undocumented.is_empty() && unserved.is_empty(),
+            "served but not documented (or documented with another security): \
+             {undocumented:?}; documented but not served: {unserved:?}"
+        );
+        // Only pairing itself is open: everything else under /api/ needs a token.
+        let open: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| r.path.starts_with("/api/") && !r.paired)
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(open, ["/api/pair/start", "/api/pair"]);
+    }
+
+    #[test]
+    fn every_route_builds_into_one_router() {
+        // axum panics on a path given twice with the same method.
+        let (jobs, _) = tokio::sync::mpsc::channel(1);
+        let live = super::super::live::LiveView::default();
+        let dir = tempfile::tempdir().unwrap();
+        let pairing = std::sync::Arc::new(super::super::pairing::Pairing::new(dir.path()));
+        router(AppState::new(jobs, pairing, live.subscriber()));
+    }
+}
