@@ -90,7 +90,9 @@ function gid(id) {
 function show(title, ...content) {
   document.title = title + " · capsule";
   main.replaceChildren(h("h2", { id: "page-title" }, title), ...content);
-  main.focus();
+  // Screen readers start at the new page; the view starts at the top.
+  main.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
 }
 
 function when(unix) {
