@@ -24,6 +24,8 @@ pub mod stylist;
 pub mod suggest;
 pub mod update;
 pub mod wardrobe;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use capsule_contract as contract;
 pub use capsule_contract::{formats, fsutil, garment, preprocess};

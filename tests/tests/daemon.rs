@@ -69,8 +69,8 @@ fn start_daemon(
             &mut mirror,
             &mut sink,
             &LoopConfig::default(),
-            &mut |mirror| {
-                server.serve_pending(mirror);
+            &mut |between| {
+                server.serve_pending(between.mirror);
             },
             |event| {
                 if let Event::Suggested { outfits, .. } = event {

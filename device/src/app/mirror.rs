@@ -119,6 +119,8 @@ pub struct Mirror {
     /// Garments whose embedding is from another model (not matched).
     skipped: usize,
     data_dir: PathBuf,
+    /// When the service opened, for how long the mirror has run.
+    opened: std::time::Instant,
 }
 
 impl Mirror {
@@ -161,6 +163,7 @@ impl Mirror {
             index: EmbeddingIndex::default(),
             skipped: 0,
             data_dir: data_dir.to_path_buf(),
+            opened: std::time::Instant::now(),
         };
         mirror.reindex();
         Ok(mirror)
@@ -423,11 +426,31 @@ impl Mirror {
     /// suggestion.
     pub fn set_status(&mut self, id: GarmentId, status: GarmentStatus) -> Result<(), MirrorError> {
         WardrobeStore::open(&self.data_dir)?.set_status(id, status)?;
+        self.edit(id, |s| s.set_status(id, status), |g| g.status = status)
+    }
+
+    /// Gives a garment a new name, in the store and on the next screen.
+    pub fn rename(&mut self, id: GarmentId, name: &str) -> Result<(), MirrorError> {
+        WardrobeStore::open(&self.data_dir)?.rename(id, name)?;
+        self.edit(id, |s| s.rename(id, name), |g| g.name = name.to_string())?;
+        // The index answers with names.
+        self.reindex();
+        Ok(())
+    }
+
+    /// Applies a change the store has taken to the service's copy of garment `id`: through
+    /// the suggester when it holds the garments, else directly.
+    fn edit(
+        &mut self,
+        id: GarmentId,
+        in_suggester: impl FnOnce(&mut Suggester) -> bool,
+        in_list: impl FnOnce(&mut Garment),
+    ) -> Result<(), MirrorError> {
         let known = match &mut self.suggester {
-            Some(s) => s.set_status(id, status),
+            Some(s) => in_suggester(s),
             None => match self.garments.iter_mut().find(|g| g.id == id) {
                 Some(g) => {
-                    g.status = status;
+                    in_list(g);
                     true
                 }
                 None => false,
@@ -450,6 +473,11 @@ impl Mirror {
         self.views.retain(|v| v.garment != id);
         self.index.remove(id);
         Ok(())
+    }
+
+    /// How long the service has been open.
+    pub fn running_for(&self) -> std::time::Duration {
+        self.opened.elapsed()
     }
 
     /// The data directory the service's wardrobe lives in.

@@ -95,6 +95,8 @@ pub struct Models {
     pub threads: usize,
     /// Said once when the board's precision was not available.
     pub note: Option<String>,
+    /// The board profile's name, for the system report.
+    pub board: Option<String>,
 }
 
 impl Models {
@@ -148,6 +150,7 @@ impl Models {
             threshold,
             threads,
             note,
+            board: board.map(|b| b.name.clone()),
         })
     }
 

@@ -2,12 +2,16 @@
 //! people) value, printed by `report::print`.
 
 use super::import::{AddedGarment, ImportSummary};
+use crate::board::resources::DiskSpace;
+use crate::bundle::Precision;
 use crate::display::ShownOutfit;
 use crate::garment::GarmentType;
 use crate::identify::Identification;
 use crate::suggest::Verdict;
-use crate::wardrobe::{Garment, GarmentId, GarmentStatus, OutfitEdge};
+use crate::update::slots::SlotStatus;
+use crate::wardrobe::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -160,6 +164,10 @@ pub enum WardrobeChange {
         id: GarmentId,
         status: GarmentStatus,
     },
+    Renamed {
+        id: GarmentId,
+        name: String,
+    },
     Exported {
         garments: usize,
         path: PathBuf,
@@ -194,6 +202,7 @@ impl fmt::Display for WardrobeChange {
             }
             WardrobeChange::Removed { id } => writeln!(f, "removed {id}"),
             WardrobeChange::Status { id, status } => writeln!(f, "{id} is now {status:?}"),
+            WardrobeChange::Renamed { id, name } => writeln!(f, "{id} is now called {name}"),
             WardrobeChange::Exported { garments, path } => {
                 writeln!(f, "wrote {garments} garments to {}", path.display())
             }
@@ -263,5 +272,148 @@ impl fmt::Display for WardrobeList {
             )?;
         }
         Ok(())
+    }
+}
+
+/// One garment with its history: the garment page of the web app, `Request::Garment`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GarmentReport {
+    pub garment: ListedGarment,
+    /// The garments it was worn with, accepted or rejected with (and imported outfits),
+    /// newest first.
+    pub history: Vec<PairedWith>,
+    /// The outfits suggested around it now, best first.
+    pub outfits: Vec<ShownOutfit>,
+}
+
+/// One outfit edge of a garment, seen from that garment.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedWith {
+    pub id: GarmentId,
+    pub name: String,
+    pub provenance: EdgeProvenance,
+    pub at_unix: u64,
+}
+
+impl fmt::Display for GarmentReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let g = &self.garment;
+        writeln!(
+            f,
+            "{}: {} ({}, {:?}, {} views)",
+            g.id, g.name, g.garment_type, g.status, g.views
+        )?;
+        for p in &self.history {
+            writeln!(f, "  {:?} with {} ({})", p.provenance, p.name, p.id)?;
+        }
+        for o in &self.outfits {
+            writeln!(
+                f,
+                "  outfit {:.0}%  [{}]  — {}",
+                o.score * 100.0,
+                o.key,
+                o.why
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A garment's stored picture (view 0 is its own, 1.. the views added later), as a PNG in
+/// base64 so it travels in a JSON reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThumbnailReport {
+    pub id: GarmentId,
+    pub view: u32,
+    pub png_base64: String,
+}
+
+impl fmt::Display for ThumbnailReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "view {} of {}: a PNG of {} base64 characters",
+            self.view,
+            self.id,
+            self.png_base64.len()
+        )
+    }
+}
+
+/// What the mirror runs on: the system page of the web app, `Request::System`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemReport {
+    /// This capsule's version.
+    pub capsule_version: String,
+    /// The board profile's name, when the mirror runs with one.
+    pub board: Option<String>,
+    /// The bundle the running models came from (0 for a bare embedder file).
+    pub bundle_version: u64,
+    pub precision: Precision,
+    /// Both model slots; the active one is where the running bundle came from unless it was
+    /// given with `--bundle`.
+    pub slots: Vec<SlotStatus>,
+    /// The bundle manifest's measured figures (the model card).
+    pub model_card: BTreeMap<String, f64>,
+    pub garments: usize,
+    pub disk: Option<DiskSpace>,
+    pub uptime_s: Option<u64>,
+    /// How long this mirror has run.
+    pub running_s: u64,
+    pub rss_kib: Option<u64>,
+}
+
+impl fmt::Display for SystemReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "capsule {} on {}: bundle {} ({}), {} garments, running {} s",
+            self.capsule_version,
+            self.board.as_deref().unwrap_or("no board profile"),
+            self.bundle_version,
+            self.precision,
+            self.garments,
+            self.running_s
+        )?;
+        for s in &self.slots {
+            let what = match (s.bundle_version, &s.problem) {
+                (Some(v), _) => format!("bundle {v}"),
+                (None, Some(p)) => p.clone(),
+                (None, None) => "empty".into(),
+            };
+            let active = if s.active { " (active)" } else { "" };
+            writeln!(f, "  slot {}{active}: {what}", s.slot.name())?;
+        }
+        for (name, value) in &self.model_card {
+            writeln!(f, "  {name}: {value:.3}")?;
+        }
+        if let Some(d) = self.disk {
+            writeln!(
+                f,
+                "  disk: {} MiB free of {} MiB",
+                d.free_bytes >> 20,
+                d.total_bytes >> 20
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `Request::Rollback`: the slot switched to. The running mirror keeps its models until it
+/// is started again.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackReport {
+    pub bundle_version: u64,
+    pub slot: String,
+    pub restart_needed: bool,
+}
+
+impl fmt::Display for RollbackReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "rolled back: bundle {} active in slot {}; restart capsule to run it",
+            self.bundle_version, self.slot
+        )
     }
 }

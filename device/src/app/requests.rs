@@ -3,14 +3,20 @@
 //! [`handle`], so a command does the same thing either way.
 
 use super::mirror::{Mirror, MirrorError};
-use super::reports::{ListedGarment, WardrobeChange, WardrobeList};
+use super::reports::{
+    GarmentReport, ListedGarment, PairedWith, RollbackReport, SystemReport, ThumbnailReport,
+    WardrobeChange, WardrobeList,
+};
 use crate::app::AddedGarment;
 use crate::app::reports::IdentifyReport;
+use crate::board::resources::{disk_space, uptime_s};
 use crate::contract::now_unix;
 use crate::garment::GarmentType;
 use crate::preprocess::WHOLE_PICTURE;
 use crate::suggest::Verdict;
+use crate::update::{Slots, UpdateError};
 use crate::wardrobe::{GarmentId, GarmentStatus, StoreError, WardrobeStore};
+use base64::Engine as _;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +52,41 @@ pub enum Request {
         outfit: Vec<GarmentId>,
         verdict: Verdict,
     },
+    Rename {
+        id: GarmentId,
+        name: String,
+    },
+    /// One garment: its record, outfit history and up to `outfits` outfits around it.
+    Garment {
+        id: GarmentId,
+        #[serde(default = "default_outfits")]
+        outfits: usize,
+    },
+    /// Up to `outfits` outfits around a wardrobe garment.
+    Suggest {
+        id: GarmentId,
+        #[serde(default = "default_outfits")]
+        outfits: usize,
+    },
+    /// A garment's stored picture: view 0 is its own, 1.. the views added later.
+    Thumbnail {
+        id: GarmentId,
+        #[serde(default)]
+        view: u32,
+    },
+    /// What the mirror runs on: versions, slots, model card, disk, uptime.
+    System,
+    /// Switch the model slots back (the running mirror keeps its models until restarted).
+    Rollback,
+}
+
+/// Most outfits one request may ask for: each costs stylist work on the frame loop's thread.
+pub const MAX_OUTFITS: usize = 12;
+/// Longest garment name, in characters.
+pub const MAX_NAME: usize = 80;
+
+fn default_outfits() -> usize {
+    3
 }
 
 /// A handled request's report, rendered both ways, so whoever asked can print it as the
@@ -87,6 +128,51 @@ pub enum RequestError {
     Store(#[from] StoreError),
     #[error("this request needs a picture of the garment")]
     NoPicture,
+    #[error("garment {id} has no view {view}")]
+    NoView { id: GarmentId, view: u32 },
+    #[error(
+        "a garment name must be 1 to {MAX_NAME} characters without control characters, not {0:?}"
+    )]
+    BadName(String),
+    #[error(transparent)]
+    Update(#[from] UpdateError),
+}
+
+/// Whose fault a failed request was, for callers that answer in status codes (the web app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request was wrong (no picture, a bad name): the asker can fix it.
+    Request,
+    /// It named a garment or view the wardrobe does not have.
+    NotFound,
+    /// The mirror could not do it (store, models, slots).
+    Mirror,
+}
+
+impl RequestError {
+    pub fn fault(&self) -> Fault {
+        match self {
+            RequestError::NoPicture | RequestError::BadName(_) => Fault::Request,
+            RequestError::NoView { .. }
+            | RequestError::Mirror(MirrorError::UnknownGarment(_))
+            | RequestError::Mirror(MirrorError::Store(StoreError::UnknownGarment(_)))
+            | RequestError::Store(StoreError::UnknownGarment(_)) => Fault::NotFound,
+            RequestError::Mirror(MirrorError::NoType) => Fault::Request,
+            _ => Fault::Mirror,
+        }
+    }
+}
+
+/// `name` as a garment name: trimmed, non-empty, short, printable.
+fn checked_name(name: &str) -> Result<&str, RequestError> {
+    let trimmed = name.trim();
+    let length = trimmed.chars().count();
+    if length == 0 || length > MAX_NAME || trimmed.chars().any(char::is_control) {
+        return Err(RequestError::BadName(
+            name.chars().take(MAX_NAME + 1).collect(),
+        ));
+    }
+    Ok(trimmed)
 }
 
 /// Serves `request` with `mirror`: the store changes and the running service (index,
@@ -126,12 +212,13 @@ pub fn handle(
             Reply::of(&report?)
         }
         Request::AddGarment { garment_type, name } => {
+            let name = checked_name(name)?;
             let seen = mirror.seen_in(picture()?)?;
             let (id, _) = mirror.adopt(&seen, *garment_type, name, now_unix())?;
             Reply::of(&WardrobeChange::Added {
                 garments: vec![AddedGarment {
                     id,
-                    name: name.clone(),
+                    name: name.to_string(),
                     garment_type: *garment_type,
                 }],
             })
@@ -155,5 +242,100 @@ pub fn handle(
         Request::Feedback { outfit, verdict } => {
             Reply::of(&mirror.feedback(outfit, *verdict, now_unix())?)
         }
+        Request::Rename { id, name } => {
+            let name = checked_name(name)?;
+            mirror.rename(*id, name)?;
+            Reply::of(&WardrobeChange::Renamed {
+                id: *id,
+                name: name.to_string(),
+            })
+        }
+        Request::Garment { id, outfits } => Reply::of(&garment_report(mirror, *id, *outfits)?),
+        Request::Suggest { id, outfits } => {
+            let anchor = mirror.anchor_garment(*id)?;
+            Reply::of(&mirror.suggest(&anchor, (*outfits).min(MAX_OUTFITS))?)
+        }
+        Request::Thumbnail { id, view } => {
+            mirror
+                .garment(*id)
+                .ok_or(MirrorError::UnknownGarment(*id))?;
+            let store = WardrobeStore::open(mirror.data_dir())?;
+            let png = match view {
+                0 => store.thumbnail(*id)?,
+                n => store.view_thumbnail(*id, *n)?,
+            };
+            let png = png.ok_or(RequestError::NoView {
+                id: *id,
+                view: *view,
+            })?;
+            Reply::of(&ThumbnailReport {
+                id: *id,
+                view: *view,
+                png_base64: base64::engine::general_purpose::STANDARD.encode(png),
+            })
+        }
+        Request::System => Reply::of(&system_report(mirror)?),
+        Request::Rollback => {
+            let back = Slots::new(mirror.data_dir()).rollback()?;
+            Reply::of(&RollbackReport {
+                bundle_version: back.bundle_version,
+                slot: back.slot.name().to_string(),
+                restart_needed: true,
+            })
+        }
+    })
+}
+
+fn garment_report(
+    mirror: &Mirror,
+    id: GarmentId,
+    outfits: usize,
+) -> Result<GarmentReport, RequestError> {
+    let anchor = mirror.anchor_garment(id)?;
+    let mut history: Vec<PairedWith> = WardrobeStore::open(mirror.data_dir())?
+        .edges()?
+        .into_iter()
+        .filter_map(|e| {
+            let other = match (e.a == id, e.b == id) {
+                (true, _) => e.b,
+                (_, true) => e.a,
+                _ => return None,
+            };
+            Some(PairedWith {
+                id: other,
+                name: mirror
+                    .garment(other)
+                    .map(|g| g.name.clone())
+                    .unwrap_or_default(),
+                provenance: e.provenance,
+                at_unix: e.at_unix,
+            })
+        })
+        .collect();
+    history.sort_by(|a, b| b.at_unix.cmp(&a.at_unix).then(a.id.cmp(&b.id)));
+    Ok(GarmentReport {
+        garment: ListedGarment::new(&anchor.garment, mirror.view_count(id)),
+        history,
+        outfits: mirror.outfits(&anchor, outfits.min(MAX_OUTFITS))?,
+    })
+}
+
+fn system_report(mirror: &Mirror) -> Result<SystemReport, RequestError> {
+    let models = mirror.models();
+    Ok(SystemReport {
+        capsule_version: env!("CARGO_PKG_VERSION").to_string(),
+        board: models.board.clone(),
+        bundle_version: models
+            .bundle
+            .as_ref()
+            .map_or(0, |b| b.manifest.bundle_version),
+        precision: models.precision,
+        slots: Slots::new(mirror.data_dir()).status()?,
+        model_card: models.manifest.metrics.clone(),
+        garments: mirror.garments().len(),
+        disk: disk_space(mirror.data_dir()),
+        uptime_s: uptime_s(),
+        running_s: mirror.running_for().as_secs(),
+        rss_kib: crate::memory::rss_kib(),
     })
 }

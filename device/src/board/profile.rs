@@ -24,6 +24,18 @@ pub struct BoardProfile {
     /// Hex ed25519 public keys whose signatures this board accepts for bundles.
     #[serde(default)]
     pub trusted_keys: Vec<String>,
+    /// The companion web app `capsule run` serves; off when the table is absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebProfile>,
+}
+
+/// The `[web]` table: where `capsule run` serves the companion web app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebProfile {
+    /// Address and port to listen on, e.g. `0.0.0.0:8080` (every interface of the board)
+    /// or `127.0.0.1:8080` (only programs on the board).
+    pub listen: std::net::SocketAddr,
 }
 
 /// Camera settings.

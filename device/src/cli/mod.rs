@@ -5,6 +5,8 @@ mod bench;
 mod demo;
 mod feedback;
 mod identify;
+#[cfg(feature = "web")]
+mod pairing;
 mod run;
 mod suggest;
 mod update;
@@ -77,6 +79,10 @@ pub enum Command {
     /// Model bundles: verify and install one into the inactive slot, roll back, show status.
     #[command(subcommand)]
     Update(update::UpdateCommand),
+    /// Phones paired with the web app (`capsule run --serve`): list them, unpair them.
+    #[cfg(feature = "web")]
+    #[command(subcommand)]
+    Pairing(pairing::PairingCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -176,6 +182,8 @@ fn dispatch_in(cli: Cli, session: &Session) -> Result<()> {
         Command::Feedback(args) => feedback::run(session, args)?,
         Command::Update(command) => update::run(session, command)?,
         Command::Bench(args) => bench::run(session, args)?,
+        #[cfg(feature = "web")]
+        Command::Pairing(command) => pairing::run(session, command)?,
     }
     Ok(())
 }

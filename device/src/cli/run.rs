@@ -50,6 +50,47 @@ pub struct RunArgs {
     /// to this CSV file (`frame,rss_kib`) and print the memory slope at the end.
     #[arg(long)]
     pub rss_log: Option<PathBuf>,
+    /// Serve the companion web app on ADDR (e.g. `0.0.0.0:8080`; port 0 picks a free one).
+    /// Default: the board profile's `[web] listen`, else nothing listens on the network.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
+}
+
+/// The web app, when this capsule was built with it.
+#[cfg(feature = "web")]
+type WebApp = crate::web::Web;
+
+#[cfg(feature = "web")]
+fn start_web(addr: Option<std::net::SocketAddr>, data_dir: &Path) -> Result<Option<WebApp>> {
+    let Some(addr) = addr else {
+        return Ok(None);
+    };
+    let web = crate::web::Web::start(addr, data_dir)?;
+    eprintln!(
+        "web app on http://{}/ (pair a phone from its page)",
+        web.addr()
+    );
+    Ok(Some(web))
+}
+
+/// Without the `web` feature nothing can be served; asking for it is an error.
+#[cfg(not(feature = "web"))]
+struct WebApp;
+
+#[cfg(not(feature = "web"))]
+impl WebApp {
+    fn serve_pending(&mut self, _: &mut runtime::Between<'_>) {}
+}
+
+#[cfg(not(feature = "web"))]
+fn start_web(addr: Option<std::net::SocketAddr>, _: &Path) -> Result<Option<WebApp>> {
+    match addr {
+        Some(addr) => bail!(
+            "cannot serve the web app on {addr}: this capsule was built without it; rebuild \
+             with the `web` feature (on by default)"
+        ),
+        None => Ok(None),
+    }
 }
 
 fn open_source(session: &Session, args: &RunArgs) -> Result<Box<dyn FrameSource>> {
@@ -179,13 +220,20 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     };
     // The wardrobe's owner from now on: commands sent meanwhile are served between frames.
     let server = crate::daemon::Server::bind(&session.data_dir)?;
+    let listen = args
+        .serve
+        .or_else(|| session.board.as_ref()?.web.as_ref().map(|w| w.listen));
+    let mut web = start_web(listen, &session.data_dir)?;
     let stats = runtime::serve(
         frames,
         &mut mirror,
         sink.as_mut(),
         &config,
-        &mut |mirror| {
-            server.serve_pending(mirror);
+        &mut |between| {
+            server.serve_pending(between.mirror);
+            if let Some(web) = &mut web {
+                web.serve_pending(between);
+            }
         },
         |event| match event {
             Event::Identified {

@@ -7,6 +7,7 @@ use crate::camera::{FrameSource, Motion, SteadinessDetector};
 use crate::display::{Screen, ScreenSink, ShownOutfit};
 use crate::identify::Identification;
 use crate::report::error_chain;
+use image::RgbImage;
 use serde::Serialize;
 
 /// Settings of one run.
@@ -69,6 +70,26 @@ pub enum Event<'a> {
     Problem(String),
 }
 
+/// What the loop hands its `between_frames` hook (see [`serve`]).
+pub struct Between<'a> {
+    pub mirror: &'a mut Mirror,
+    /// The camera's last frame (`None` before the first): what "capture the mirror's view"
+    /// takes, and what the live view shows.
+    pub frame: Option<&'a RgbImage>,
+    /// Region of interest (fractions of the frame) where garments are held up.
+    pub roi: [f32; 4],
+    /// Set by the hook: what the mirror shows instead of its scanning screen while it is
+    /// set (a pairing code); redrawn at once when it changes.
+    pub notice: &'a mut Option<Notice>,
+}
+
+/// A message the mirror keeps on screen while nothing is being recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub detail: String,
+}
+
 /// The loop could not go on.
 #[derive(Debug, thiserror::Error)]
 #[error("frame loop stopped after {failures} failures in a row of {source_name}; last: {last}")]
@@ -103,22 +124,36 @@ pub fn run(
     serve(source, mirror, sink, config, &mut |_| {}, on_event)
 }
 
-/// [`run`], handing `mirror` to `between_frames` before each frame: how the daemon serves
-/// the owner's requests on the loop's own thread (`crate::daemon::Server::serve_pending`),
-/// so a change is in the very next frame.
+/// [`run`], handing the mirror (and the last frame) to `between_frames` before each frame:
+/// how the daemon and the web app serve the owner's requests on the loop's own thread
+/// (`crate::daemon::Server::serve_pending`), so a change is in the very next frame.
 pub fn serve(
     source: &mut dyn FrameSource,
     mirror: &mut Mirror,
     sink: &mut dyn ScreenSink,
     config: &LoopConfig,
-    between_frames: &mut dyn FnMut(&mut Mirror),
+    between_frames: &mut dyn FnMut(&mut Between<'_>),
     mut on_event: impl FnMut(&Event<'_>),
 ) -> Result<LoopStats, LoopError> {
     let mut stats = LoopStats::default();
     let mut detector = SteadinessDetector::default();
     let mut failures = 0u32;
+    // One frame is kept past its turn, moved (not copied) here at the end of each.
+    let mut last_frame: Option<RgbImage> = None;
+    let mut notice: Option<Notice> = None;
     while config.max_frames.is_none_or(|max| stats.frames < max) {
-        between_frames(mirror);
+        let shown = notice.clone();
+        between_frames(&mut Between {
+            mirror,
+            frame: last_frame.as_ref(),
+            roi: config.roi,
+            notice: &mut notice,
+        });
+        if notice != shown
+            && let Some(n) = &notice
+        {
+            show_notice(sink, n, &mut stats, &mut on_event);
+        }
         let frame = match source.next_frame() {
             Ok(Some(frame)) => {
                 failures = 0;
@@ -218,7 +253,11 @@ pub fn serve(
                 }
             }
             Motion::Moving | Motion::Settling => {
-                if stats.frames % config.redraw_every.max(1) == 1 {
+                if stats.frames % config.redraw_every.max(1) == 1
+                    && let Some(n) = &notice
+                {
+                    show_notice(sink, n, &mut stats, &mut on_event);
+                } else if stats.frames % config.redraw_every.max(1) == 1 {
                     let preview = image::imageops::thumbnail(&frame.image, 320, 240);
                     show(
                         sink,
@@ -233,6 +272,20 @@ pub fn serve(
             }
             Motion::Holding => {}
         }
+        last_frame = Some(frame.image);
     }
     Ok(stats)
+}
+
+fn show_notice(
+    sink: &mut dyn ScreenSink,
+    notice: &Notice,
+    stats: &mut LoopStats,
+    on_event: &mut dyn FnMut(&Event<'_>),
+) {
+    let screen = Screen::Message {
+        title: &notice.title,
+        detail: &notice.detail,
+    };
+    show(sink, &screen, stats, on_event);
 }

@@ -6,5 +6,5 @@ pub mod soak;
 
 pub use crate::display::{PngSink, ScreenSink, SinkError};
 pub use crate::memory::{release_free_heap, rss_kib};
-pub use frame_loop::{Event, LoopConfig, LoopError, LoopStats, run, serve};
+pub use frame_loop::{Between, Event, LoopConfig, LoopError, LoopStats, Notice, run, serve};
 pub use soak::{RssSampler, SoakReport};

@@ -95,9 +95,20 @@ impl Suggester {
     /// Changes a garment's status (laundry and stored garments are left out of outfits); the
     /// graph is unchanged, so nothing is re-encoded.
     pub fn set_status(&mut self, id: GarmentId, status: GarmentStatus) -> bool {
+        self.edit(id, |g| g.status = status)
+    }
+
+    /// Renames a garment; names are not model input, so nothing is re-encoded.
+    pub fn rename(&mut self, id: GarmentId, name: &str) -> bool {
+        self.edit(id, |g| g.name = name.to_string())
+    }
+
+    /// Changes what the graph does not read (status, name) of garment `id`; false when
+    /// there is no such garment.
+    fn edit(&mut self, id: GarmentId, change: impl FnOnce(&mut Garment)) -> bool {
         match self.garments.iter_mut().find(|g| g.id == id) {
             Some(g) => {
-                g.status = status;
+                change(g);
                 true
             }
             None => false,

@@ -348,6 +348,11 @@ impl WardrobeStore {
         self.update(id, |r| r.status = status)
     }
 
+    /// Gives a garment a new name.
+    pub fn rename(&self, id: GarmentId, name: &str) -> Result<(), StoreError> {
+        self.update(id, |r| r.name = name.to_string())
+    }
+
     /// Records that a garment was worn at `at_unix`.
     pub fn mark_worn(&self, id: GarmentId, at_unix: u64) -> Result<(), StoreError> {
         self.update(id, |r| r.last_worn_unix = Some(at_unix))
