@@ -131,6 +131,6 @@ mod tests {
         let live = super::super::live::LiveView::default();
         let dir = tempfile::tempdir().unwrap();
         let pairing = std::sync::Arc::new(super::super::pairing::Pairing::new(dir.path()));
-        router(AppState::new(jobs, pairing, live.subscriber()));
+        let _router = router(AppState::new(jobs, pairing, live.subscriber()));
     }
 }

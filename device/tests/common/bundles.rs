@@ -81,6 +81,7 @@ pub fn tiny_mirror(data: &Path) -> Mirror {
         threshold: 0.8,
         threads: 1,
         note: None,
+        board: None,
     };
     Mirror::open(data, models, Outfits::Off).unwrap()
 }
