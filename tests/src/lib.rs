@@ -234,6 +234,15 @@ pub fn capsule(data: &std::path::Path, args: &[&str]) -> String {
     capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
 }
 
+/// Installs the shipped bundle and demo wardrobe into `dir/data`, as `capsule demo` does
+/// (its screen goes to `dir/demo.png`); returns the data directory.
+pub fn install_demo(dir: &std::path::Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    let screen = dir.join("demo.png");
+    capsule(&data, &["demo", "--screen", &screen.display().to_string()]);
+    data
+}
+
 pub fn host(args: &[&str]) {
     let mut all = vec!["capsule-host"];
     all.extend_from_slice(args);

@@ -7,7 +7,7 @@ use capsule_device::camera::{CameraError, Frame, FrameSource, read_picture};
 use capsule_device::daemon::{SOCKET_FILE, Server};
 use capsule_device::display::PngSink;
 use capsule_device::runtime::{self, Event, LoopConfig};
-use capsule_e2e::capsule;
+use capsule_e2e::{capsule, install_demo};
 use image::RgbImage;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -113,16 +113,8 @@ fn hold_up(
 #[test]
 fn feedback_sent_to_the_running_mirror_changes_its_next_suggestion() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
     // The shipped bundle and demo wardrobe, installed as the demo does.
-    capsule(
-        &data,
-        &[
-            "demo",
-            "--screen",
-            tmp.path().join("demo.png").to_str().unwrap(),
-        ],
-    );
+    let data = install_demo(tmp.path());
     let photo = read_picture(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/demo-wardrobe/camera.jpg"),
     )

@@ -5,7 +5,7 @@
 
 use capsule_device::web::api::MAX_UPLOAD;
 use capsule_device::web::routes::ROUTES;
-use capsule_e2e::capsule;
+use capsule_e2e::{capsule, install_demo};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -32,15 +32,7 @@ struct Served {
 impl Served {
     fn start() -> Self {
         let tmp = tempfile::tempdir().unwrap();
-        let data = tmp.path().join("data");
-        capsule(
-            &data,
-            &[
-                "demo",
-                "--screen",
-                tmp.path().join("demo.png").to_str().unwrap(),
-            ],
-        );
+        let data = install_demo(tmp.path());
         let frames = tmp.path().join("frames");
         std::fs::create_dir_all(&frames).unwrap();
         std::fs::copy(photo(), frames.join("camera.jpg")).unwrap();
