@@ -17,6 +17,7 @@ pub mod engine;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz_targets;
 pub mod identify;
+pub mod input;
 pub mod memory;
 pub mod report;
 pub mod runtime;

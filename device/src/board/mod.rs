@@ -5,6 +5,6 @@ pub mod profile;
 pub mod resources;
 
 pub use profile::{
-    BoardError, BoardProfile, CameraProfile, DisplayKind, DisplayProfile, PixelFormat, SpiProfile,
-    WebProfile,
+    BoardError, BoardProfile, CameraProfile, DisplayKind, DisplayProfile, InputProfile,
+    PixelFormat, SpiProfile, WebProfile,
 };

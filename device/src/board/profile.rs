@@ -1,7 +1,9 @@
 //! Board profiles (`boards/*.toml`): what hardware a board has and how capsule uses it.
 
 use crate::bundle::Precision;
+use crate::input::{Action, ButtonProfile};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One supported board.
@@ -27,6 +29,34 @@ pub struct BoardProfile {
     /// The companion web app `capsule run` serves; off when the table is absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web: Option<WebProfile>,
+    /// Touch display, keys and buttons the owner uses at the mirror; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputProfile>,
+}
+
+/// The `[input]` table: where the owner's touches and presses come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputProfile {
+    /// evdev devices read for touches and keys (feature `evdev`), e.g. the 7" display's
+    /// touch controller; a stable `/dev/input/by-path/...` name is better than `eventN`,
+    /// and `"auto"` takes every touchscreen and keyboard-like device there is.
+    #[serde(default)]
+    pub evdev: Vec<String>,
+    /// Key names mapped to actions over the defaults (arrows: next/previous, Enter:
+    /// accept, Backspace: reject, W: wore, A: add, Esc: back), e.g. `KEY_F1 = "add"`.
+    #[serde(default)]
+    pub keys: BTreeMap<String, Action>,
+    /// GPIO character device the buttons' lines are on (feature `gpio`).
+    #[serde(default = "default_gpio_chip")]
+    pub gpio_chip: String,
+    /// Buttons on GPIO lines, `[[input.buttons]]` tables.
+    #[serde(default)]
+    pub buttons: Vec<ButtonProfile>,
+}
+
+fn default_gpio_chip() -> String {
+    "/dev/gpiochip0".into()
 }
 
 /// The `[web]` table: where `capsule run` serves the companion web app.
@@ -227,6 +257,28 @@ impl BoardProfile {
         ) {
             self.validate_spi(path)?;
         }
+        if let Some(input) = &self.input {
+            let mut lines = std::collections::BTreeSet::new();
+            for b in &input.buttons {
+                if !lines.insert(b.line) {
+                    return invalid("input.buttons", format!("line {} is given twice", b.line));
+                }
+                let spi = &self.display.spi;
+                let spi_panel = matches!(
+                    self.display.kind,
+                    DisplayKind::St7789 | DisplayKind::Ili9341
+                );
+                if spi_panel
+                    && input.gpio_chip == spi.gpio_chip
+                    && (b.line == spi.dc_pin || Some(b.line) == spi.reset_pin)
+                {
+                    return invalid(
+                        "input.buttons",
+                        format!("line {} is wired to the SPI panel", b.line),
+                    );
+                }
+            }
+        }
         for key in &self.trusted_keys {
             if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return invalid(
@@ -340,6 +392,28 @@ mod tests {
         let err = BoardProfile::parse("name = 3", p).unwrap_err();
         assert!(err.to_string().contains("x.toml"));
         assert!(BoardProfile::load(Path::new("/nonexistent/b.toml")).is_err());
+    }
+
+    #[test]
+    fn input_tables_load_and_are_checked() {
+        let hat = BoardProfile::load(&boards_dir().join("rpi-display-hat-mini.toml")).unwrap();
+        let input = hat.input.as_ref().unwrap();
+        assert_eq!(input.buttons.len(), 4);
+        assert_eq!(input.buttons[0].long, Some(Action::Previous));
+        assert!(input.buttons.iter().all(|b| b.active_low));
+        let pi5 = BoardProfile::load(&boards_dir().join("rpi5.toml")).unwrap();
+        assert_eq!(pi5.input.unwrap().evdev, vec!["auto".to_string()]);
+
+        let text = std::fs::read_to_string(boards_dir().join("rpi-display-hat-mini.toml")).unwrap();
+        let p = Path::new("x.toml");
+        for (from, to, expected) in [
+            ("line = 16", "line = 5", "line 5 is given twice"),
+            ("line = 16", "line = 9", "line 9 is wired to the SPI panel"),
+            ("action = \"add\"", "action = \"jump\"", "jump"),
+        ] {
+            let err = BoardProfile::parse(&text.replace(from, to), p).unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+        }
     }
 
     #[test]
