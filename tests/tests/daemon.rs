@@ -6,6 +6,7 @@ use capsule_device::app::{Mirror, ModelSource, Models, Outfits};
 use capsule_device::camera::{CameraError, Frame, FrameSource, read_picture};
 use capsule_device::daemon::{SOCKET_FILE, Server};
 use capsule_device::display::PngSink;
+use capsule_device::input::Inputs;
 use capsule_device::runtime::{self, Event, LoopConfig};
 use capsule_e2e::{capsule, install_demo};
 use image::RgbImage;
@@ -68,16 +69,20 @@ fn start_daemon(
             &mut camera,
             &mut mirror,
             &mut sink,
+            &mut Inputs::default(),
             &LoopConfig::default(),
             &mut |between| {
                 server.serve_pending(between.mirror);
             },
             |event| {
                 // Only outfits around a wardrobe garment: the blank frame `hold_up` shows
-                // between two holds is a garment the mirror has not seen (id `g0`, not yet
-                // enrolled), and its outfits are not the ones the test asks about.
-                if let Event::Suggested { outfits, .. } = event
-                    && outfits.first().is_some_and(|o| !o.key.starts_with("g0+"))
+                // between two holds is a garment the mirror has not seen, and its outfits
+                // are not the ones the test asks about.
+                if let Event::Suggested {
+                    outfits,
+                    anchor: Some(_),
+                    ..
+                } = event
                 {
                     let keys = outfits.iter().map(|o| o.key.clone()).collect();
                     let _ = suggested.send(keys);

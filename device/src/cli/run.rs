@@ -4,8 +4,9 @@ use super::Session;
 use crate::app::Outfits;
 use crate::board::DisplayKind;
 use crate::camera::{FrameSource, ImageDir, ImageFile, RecordedStream, StreamFormat};
-use crate::display::{Framebuffer, PngSink, ScreenSink};
+use crate::display::{Framebuffer, PngSequenceSink, PngSink, ScreenSink};
 use crate::fsutil::write_atomic;
+use crate::input::{InputSource, Inputs, ScriptedInput};
 use crate::runtime::{self, Event, LoopConfig, RssSampler};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -36,6 +37,15 @@ pub struct RunArgs {
     /// Draw screens into this PNG file instead of the board's display.
     #[arg(long)]
     pub screen: Option<PathBuf>,
+    /// Draw every screen into its own numbered PNG in this folder (screen-0001.png, ...;
+    /// at most 2,000) instead of the board's display: a record of what a run showed.
+    #[arg(long, value_name = "DIR", conflicts_with = "screen")]
+    pub screen_log: Option<PathBuf>,
+    /// Play this file of timed touches and presses as the owner's input (lines like
+    /// `40 press next` or `2.5s touch 700 440`; see `capsule_device::input::script`), on top
+    /// of the board profile's `[input]` devices.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
     /// Stop after this many frames.
     #[arg(long)]
     pub frames: Option<u64>,
@@ -154,6 +164,9 @@ fn open_camera(_: &Session, path: &Path) -> Result<Box<dyn FrameSource>> {
 
 fn open_display(session: &Session, args: &RunArgs) -> Result<Box<dyn ScreenSink>> {
     let (width, height) = session.display_size();
+    if let Some(dir) = &args.screen_log {
+        return Ok(Box::new(PngSequenceSink::new(dir, width, height, 2_000)?));
+    }
     if let Some(path) = &args.screen {
         return Ok(Box::new(PngSink::new(path, width, height)));
     }
@@ -185,6 +198,87 @@ fn open_spi_panel(display: &crate::board::DisplayProfile) -> Result<Box<dyn Scre
     )
 }
 
+/// The owner's input: `--input`'s script and the board profile's devices. A device that
+/// cannot be opened is reported and left out, so a mirror whose touch controller is
+/// missing still recognises and suggests.
+fn open_inputs(session: &Session, args: &RunArgs, display: (u32, u32)) -> Result<Inputs> {
+    let mut sources: Vec<Box<dyn InputSource>> = Vec::new();
+    if let Some(path) = &args.input {
+        sources.push(Box::new(ScriptedInput::open(path)?));
+    }
+    if let Some(profile) = session.board.as_ref().and_then(|b| b.input.as_ref()) {
+        open_evdev(profile, display, &mut sources)?;
+        open_buttons(profile, &mut sources);
+    }
+    Ok(Inputs::new(sources))
+}
+
+#[cfg(feature = "evdev")]
+fn open_evdev(
+    profile: &crate::board::InputProfile,
+    display: (u32, u32),
+    sources: &mut Vec<Box<dyn InputSource>>,
+) -> Result<()> {
+    let keys = crate::input::evdev::key_map(&profile.keys)?;
+    let mut paths = Vec::new();
+    for path in &profile.evdev {
+        if path == "auto" {
+            let found = crate::input::evdev::discover(&keys);
+            if found.is_empty() {
+                eprintln!("warning: [input] evdev = \"auto\": no touchscreen or keys found");
+            }
+            paths.extend(found);
+        } else {
+            paths.push(path.clone());
+        }
+    }
+    for path in &paths {
+        match crate::input::evdev::EvdevInput::open(path, keys.clone(), display) {
+            Ok(device) => sources.push(Box::new(device)),
+            Err(e) => eprintln!("warning: {}", crate::report::error_chain(&e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "evdev"))]
+fn open_evdev(
+    profile: &crate::board::InputProfile,
+    _: (u32, u32),
+    _: &mut Vec<Box<dyn InputSource>>,
+) -> Result<()> {
+    if !profile.evdev.is_empty() {
+        eprintln!(
+            "warning: the board profile's [input] names evdev devices ({}), but this capsule \
+             was built without touch and key input: rebuild with `--features evdev`",
+            profile.evdev.join(", ")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(feature = "gpio")]
+fn open_buttons(profile: &crate::board::InputProfile, sources: &mut Vec<Box<dyn InputSource>>) {
+    if profile.buttons.is_empty() {
+        return;
+    }
+    match crate::input::buttons::open(&profile.gpio_chip, &profile.buttons) {
+        Ok(buttons) => sources.push(Box::new(buttons)),
+        Err(e) => eprintln!("warning: {}", crate::report::error_chain(&e)),
+    }
+}
+
+#[cfg(not(feature = "gpio"))]
+fn open_buttons(profile: &crate::board::InputProfile, _: &mut Vec<Box<dyn InputSource>>) {
+    if !profile.buttons.is_empty() {
+        eprintln!(
+            "warning: the board profile's [input] has {} GPIO buttons, but this capsule was \
+             built without them: rebuild with `--features gpio`",
+            profile.buttons.len()
+        );
+    }
+}
+
 pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     // Outfits come from the bundle's stylist; a named --embedder file has none.
     let outfits = match (&args.embedder, args.no_outfits) {
@@ -203,6 +297,7 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     }
     let mut source = open_source(session, &args)?;
     let mut sink = open_display(session, &args)?;
+    let mut input = open_inputs(session, &args, sink.size())?;
     let config = LoopConfig {
         roi: session
             .board
@@ -228,6 +323,7 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
         frames,
         &mut mirror,
         sink.as_mut(),
+        &mut input,
         &config,
         &mut |between| {
             server.serve_pending(between.mirror);
@@ -254,7 +350,16 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
                     );
                 }
             }
-            Event::Suggested { sequence, outfits } => {
+            Event::Acted { frame, acted } => {
+                if json {
+                    println!("{}", serde_json::json!({"frame": frame, "acted": acted}));
+                } else {
+                    println!("frame {frame}: {acted}");
+                }
+            }
+            Event::Suggested {
+                sequence, outfits, ..
+            } => {
                 let keys: Vec<&str> = outfits.iter().map(|o| o.key.as_str()).collect();
                 if json {
                     println!(

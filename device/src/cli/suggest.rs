@@ -66,6 +66,9 @@ pub(crate) fn draw_outfits(
             picture: anchor_picture,
             name: &report.anchor.name,
             outfits: &report.outfits,
+            selected: 0,
+            status: "",
+            controls: false,
         })
         .with_context(|| format!("drawing the outfits screen into {}", path.display()))
 }

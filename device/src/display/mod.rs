@@ -13,5 +13,5 @@ pub mod spi;
 pub use canvas::RgbCanvas;
 pub use framebuffer::{Framebuffer, FramebufferError};
 pub use outfit::{ShownGarment, ShownOutfit};
-pub use screens::{Screen, draw};
-pub use sink::{PngSink, ScreenSink, SinkError};
+pub use screens::{Hit, Press, Screen, draw, hits, press_at};
+pub use sink::{PngSequenceSink, PngSink, ScreenSink, SinkError};

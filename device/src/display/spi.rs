@@ -226,6 +226,10 @@ where
             message: e.to_string(),
         })
     }
+
+    fn size(&self) -> (u32, u32) {
+        self.canvas.image().dimensions()
+    }
 }
 
 /// Opens the panel a board profile describes: `spidev` at `profile.path`, D/C (and reset)

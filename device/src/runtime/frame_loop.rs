@@ -2,13 +2,21 @@
 //! identification, outfits), screen out. One frame is held at a time, so memory stays flat
 //! however long it runs; bad frames and a lost camera are counted and shown, never fatal.
 
+use super::interaction::{Acted, GarmentInView, Interaction};
 use crate::app::Mirror;
 use crate::camera::{FrameSource, Motion, SteadinessDetector};
+use crate::contract::now_unix;
 use crate::display::{Screen, ScreenSink, ShownOutfit};
 use crate::identify::Identification;
+use crate::input::{InputEvent, Inputs, Moment};
 use crate::report::error_chain;
+use crate::wardrobe::GarmentId;
 use image::RgbImage;
 use serde::Serialize;
+use std::time::Instant;
+
+/// Most input events acted on between two frames (a stuck key cannot stall the loop).
+const MAX_EVENTS_PER_FRAME: usize = 16;
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -24,6 +32,10 @@ pub struct LoopConfig {
     /// Give up after this many source failures in a row (a camera reconnects on its own;
     /// a folder of unreadable files should not spin forever).
     pub max_consecutive_failures: u32,
+    /// With input, a garment's screen stays this many frames after the last recognition or
+    /// input, though the camera sees movement (the owner reaching for the screen); a
+    /// question stays four times as long.
+    pub linger_frames: u64,
 }
 
 impl Default for LoopConfig {
@@ -34,6 +46,7 @@ impl Default for LoopConfig {
             max_frames: None,
             redraw_every: 15,
             max_consecutive_failures: 50,
+            linger_frames: 45,
         }
     }
 }
@@ -51,6 +64,9 @@ pub struct LoopStats {
     pub display_failures: u64,
     /// Recognitions followed by outfit suggestions on screen.
     pub suggestions: u64,
+    /// Touches and presses that did something.
+    pub actions: u64,
+    pub input_failures: u64,
 }
 
 /// Something worth telling the owner or a log.
@@ -64,8 +80,12 @@ pub enum Event<'a> {
     /// Outfits were suggested for it.
     Suggested {
         sequence: u64,
+        /// The wardrobe garment they are built around; `None` for a garment not in it.
+        anchor: Option<GarmentId>,
         outfits: &'a [ShownOutfit],
     },
+    /// The owner's touch or press did something.
+    Acted { frame: u64, acted: &'a Acted },
     /// A recoverable problem (bad frame, camera lost, display write failed).
     Problem(String),
 }
@@ -121,16 +141,26 @@ pub fn run(
     config: &LoopConfig,
     on_event: impl FnMut(&Event<'_>),
 ) -> Result<LoopStats, LoopError> {
-    serve(source, mirror, sink, config, &mut |_| {}, on_event)
+    serve(
+        source,
+        mirror,
+        sink,
+        &mut Inputs::default(),
+        config,
+        &mut |_| {},
+        on_event,
+    )
 }
 
-/// [`run`], handing the mirror (and the last frame) to `between_frames` before each frame:
-/// how the daemon and the web app serve the owner's requests on the loop's own thread
-/// (`crate::daemon::Server::serve_pending`), so a change is in the very next frame.
+/// [`run`] with the owner's `input` acted on between frames, handing the mirror (and the
+/// last frame) to `between_frames` before each frame: how the daemon and the web app serve
+/// the owner's requests on the loop's own thread (`crate::daemon::Server::serve_pending`),
+/// so a change is in the very next frame.
 pub fn serve(
     source: &mut dyn FrameSource,
     mirror: &mut Mirror,
     sink: &mut dyn ScreenSink,
+    input: &mut Inputs,
     config: &LoopConfig,
     between_frames: &mut dyn FnMut(&mut Between<'_>),
     mut on_event: impl FnMut(&Event<'_>),
@@ -141,6 +171,11 @@ pub fn serve(
     // One frame is kept past its turn, moved (not copied) here at the end of each.
     let mut last_frame: Option<RgbImage> = None;
     let mut notice: Option<Notice> = None;
+    let mut interaction = Interaction::new(!input.is_empty(), config.outfits_per_view);
+    // The frame of the last recognition or input, for how long a garment's screen stays.
+    let mut active_at = 0u64;
+    let started = Instant::now();
+    let mut events: Vec<InputEvent> = Vec::with_capacity(MAX_EVENTS_PER_FRAME);
     while config.max_frames.is_none_or(|max| stats.frames < max) {
         let shown = notice.clone();
         between_frames(&mut Between {
@@ -153,6 +188,49 @@ pub fn serve(
             && let Some(n) = &notice
         {
             show_notice(sink, n, &mut stats, &mut on_event);
+        }
+        let now = Moment {
+            frame: stats.frames,
+            elapsed: started.elapsed(),
+        };
+        events.clear();
+        input.drain(
+            now,
+            MAX_EVENTS_PER_FRAME,
+            |e| events.push(e),
+            |e| {
+                stats.input_failures += 1;
+                on_event(&Event::Problem(error_chain(e)));
+            },
+        );
+        for &event in &events {
+            match interaction.act(mirror, event, sink.size(), now_unix()) {
+                Ok(Some(acted)) => {
+                    stats.actions += 1;
+                    active_at = stats.frames;
+                    on_event(&Event::Acted {
+                        frame: stats.frames,
+                        acted: &acted,
+                    });
+                    match interaction.screen() {
+                        Some(screen) => show(sink, &screen, &mut stats, &mut on_event),
+                        None => show_scanning(
+                            sink,
+                            last_frame.as_ref(),
+                            notice.as_ref(),
+                            &mut stats,
+                            &mut on_event,
+                        ),
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    on_event(&Event::Problem(error_chain(&e)));
+                    if let Some(screen) = interaction.screen() {
+                        show(sink, &screen, &mut stats, &mut on_event);
+                    }
+                }
+            }
         }
         let frame = match source.next_frame() {
             Ok(Some(frame)) => {
@@ -191,80 +269,35 @@ pub fn serve(
             }
         };
         stats.frames += 1;
-        match detector.observe(&frame.image) {
+        // While the owner answers a question, the garment in view stays the one asked about.
+        let motion = detector.observe(&frame.image);
+        let lingers = interaction.controls()
+            && interaction.showing()
+            && stats.frames
+                < active_at + config.linger_frames * if interaction.asking() { 4 } else { 1 };
+        match motion {
+            Motion::Steady if interaction.asking() && lingers => {}
             Motion::Steady => {
                 stats.steady_views += 1;
-                match mirror.recognise(&frame.image, config.roi, 3) {
-                    Ok(recognition) => {
-                        let identification = &recognition.identification;
-                        if identification.new {
-                            stats.new_garments += 1;
-                        } else {
-                            stats.recognised += 1;
-                        }
-                        on_event(&Event::Identified {
-                            sequence: frame.sequence,
-                            identification,
-                        });
-                        let thumb =
-                            image::imageops::thumbnail(recognition.view.picture(), 160, 160);
-                        let best = identification.top.first();
-                        let screen = Screen::Recognised {
-                            picture: &thumb,
-                            name: best.map_or("", |m| m.name.as_str()),
-                            kind: best.map_or("", |m| m.garment_type.as_str()),
-                            similarity: best.map_or(0.0, |m| m.similarity),
-                            new: identification.new,
-                        };
-                        show(sink, &screen, &mut stats, &mut on_event);
-                        if mirror.suggests() {
-                            let outfits =
-                                mirror.anchor_for(&recognition, None).and_then(|anchor| {
-                                    mirror.outfits(&anchor, config.outfits_per_view)
-                                });
-                            match outfits {
-                                Ok(outfits) if !outfits.is_empty() => {
-                                    stats.suggestions += 1;
-                                    on_event(&Event::Suggested {
-                                        sequence: frame.sequence,
-                                        outfits: &outfits,
-                                    });
-                                    let screen = Screen::Outfits {
-                                        picture: &thumb,
-                                        name: best
-                                            .filter(|_| !identification.new)
-                                            .map_or("new garment", |m| m.name.as_str()),
-                                        outfits: &outfits,
-                                    };
-                                    show(sink, &screen, &mut stats, &mut on_event);
-                                }
-                                Ok(_) => {}
-                                Err(e) => on_event(&Event::Problem(format!(
-                                    "suggesting outfits: {}",
-                                    error_chain(&e)
-                                ))),
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        stats.embed_failures += 1;
-                        on_event(&Event::Problem(error_chain(&e)));
-                    }
-                }
+                active_at = stats.frames;
+                recognise(
+                    mirror,
+                    &frame.image,
+                    frame.sequence,
+                    config,
+                    sink,
+                    &mut interaction,
+                    &mut stats,
+                    &mut on_event,
+                );
             }
             Motion::Moving | Motion::Settling => {
-                if stats.frames % config.redraw_every.max(1) == 1
-                    && let Some(n) = &notice
-                {
-                    show_notice(sink, n, &mut stats, &mut on_event);
-                } else if stats.frames % config.redraw_every.max(1) == 1 {
-                    let preview = image::imageops::thumbnail(&frame.image, 320, 240);
-                    show(
+                if !lingers && stats.frames % config.redraw_every.max(1) == 1 {
+                    interaction.clear();
+                    show_scanning(
                         sink,
-                        &Screen::Scanning {
-                            frame: &preview,
-                            status: "hold a garment still in front of the camera",
-                        },
+                        Some(&frame.image),
+                        notice.as_ref(),
                         &mut stats,
                         &mut on_event,
                     );
@@ -275,6 +308,121 @@ pub fn serve(
         last_frame = Some(frame.image);
     }
     Ok(stats)
+}
+
+/// A steady view: recognised, shown, and dressed when the mirror suggests outfits.
+#[allow(clippy::too_many_arguments)]
+fn recognise(
+    mirror: &mut Mirror,
+    picture: &RgbImage,
+    sequence: u64,
+    config: &LoopConfig,
+    sink: &mut dyn ScreenSink,
+    interaction: &mut Interaction,
+    stats: &mut LoopStats,
+    on_event: &mut impl FnMut(&Event<'_>),
+) {
+    let recognition = match mirror.recognise(picture, config.roi, 3) {
+        Ok(r) => r,
+        Err(e) => {
+            stats.embed_failures += 1;
+            on_event(&Event::Problem(error_chain(&e)));
+            return;
+        }
+    };
+    let identification = &recognition.identification;
+    if identification.new {
+        stats.new_garments += 1;
+    } else {
+        stats.recognised += 1;
+    }
+    on_event(&Event::Identified {
+        sequence,
+        identification,
+    });
+    let thumb = image::imageops::thumbnail(recognition.view.picture(), 160, 160);
+    let best = identification.top.first();
+    let screen = Screen::Recognised {
+        picture: &thumb,
+        name: best.map_or("", |m| m.name.as_str()),
+        kind: best.map_or("", |m| m.garment_type.as_str()),
+        similarity: best.map_or(0.0, |m| m.similarity),
+        new: identification.new,
+        controls: interaction.controls(),
+    };
+    show(sink, &screen, stats, on_event);
+    let anchor = match mirror.anchor_for(&recognition, None) {
+        Ok(anchor) => anchor,
+        Err(e) => {
+            on_event(&Event::Problem(format!(
+                "choosing the garment to dress: {}",
+                error_chain(&e)
+            )));
+            return;
+        }
+    };
+    let suggests = mirror.suggests();
+    let outfits = if suggests {
+        match mirror.outfits(&anchor, config.outfits_per_view) {
+            Ok(outfits) => outfits,
+            Err(e) => {
+                on_event(&Event::Problem(format!(
+                    "suggesting outfits: {}",
+                    error_chain(&e)
+                )));
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    if !outfits.is_empty() {
+        stats.suggestions += 1;
+        on_event(&Event::Suggested {
+            sequence,
+            anchor: (!anchor.new).then_some(anchor.garment.id),
+            outfits: &outfits,
+        });
+    }
+    let shown_before = suggests && !outfits.is_empty();
+    interaction.show(GarmentInView::new(
+        recognition,
+        thumb,
+        anchor,
+        outfits,
+        suggests,
+    ));
+    // The recognised screen already says it all when there is nothing more to show and
+    // nothing to touch.
+    if (shown_before || interaction.controls())
+        && let Some(screen) = interaction.screen()
+    {
+        show(sink, &screen, stats, on_event);
+    }
+}
+
+/// The scanning screen (or the notice kept on screen instead).
+fn show_scanning(
+    sink: &mut dyn ScreenSink,
+    frame: Option<&RgbImage>,
+    notice: Option<&Notice>,
+    stats: &mut LoopStats,
+    on_event: &mut dyn FnMut(&Event<'_>),
+) {
+    if let Some(n) = notice {
+        show_notice(sink, n, stats, on_event);
+    } else if let Some(frame) = frame {
+        let preview = image::imageops::thumbnail(frame, 320, 240);
+        show(
+            sink,
+            &Screen::Scanning {
+                frame: &preview,
+                status: "hold a garment still in front of the camera",
+            },
+            stats,
+            on_event,
+        );
+    }
 }
 
 fn show_notice(
