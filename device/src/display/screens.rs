@@ -397,21 +397,31 @@ fn button<D: DrawTarget<Color = Rgb888>>(
         .into_styled(PrimitiveStyle::with_fill(fill))
         .draw(target)?;
     let fit = layout.chars(inset.size.width.saturating_sub(4));
-    let shown: String = label.chars().take(fit).collect();
-    let w = shown.len() as u32 * layout.font.character_size.width;
-    let x = inset.top_left.x as u32 + inset.size.width.saturating_sub(w) / 2;
-    let baseline = (inset.top_left.y as u32
-        + (inset.size.height + layout.font.character_size.height) / 2)
-        .saturating_sub(2);
-    text(
-        target,
-        layout,
-        &shown,
-        x,
-        baseline,
-        colour,
-        inset.top_left.x as u32 + inset.size.width,
-    )
+    let char_h = layout.font.character_size.height;
+    // A long label ("view of grey shirt") takes two lines where the button is tall enough,
+    // broken at the last space that fits; otherwise it is cut, visibly.
+    let lines: Vec<String> = match label
+        .char_indices()
+        .filter(|&(_, c)| c == ' ')
+        .map(|(i, _)| i)
+        .filter(|&i| label[..i].chars().count() <= fit)
+        .last()
+    {
+        Some(space) if label.chars().count() > fit && inset.size.height >= 2 * char_h + 4 => {
+            vec![label[..space].to_string(), label[space + 1..].to_string()]
+        }
+        _ => vec![label.to_string()],
+    };
+    let right = inset.top_left.x as u32 + inset.size.width;
+    let block = lines.len() as u32 * char_h;
+    let top = inset.top_left.y as u32 + inset.size.height.saturating_sub(block) / 2;
+    for (i, line) in lines.iter().enumerate() {
+        let w = line.chars().count().min(fit) as u32 * layout.font.character_size.width;
+        let x = inset.top_left.x as u32 + inset.size.width.saturating_sub(w) / 2;
+        let baseline = (top + (i as u32 + 1) * char_h).saturating_sub(3);
+        text(target, layout, line, x, baseline, colour, right)?;
+    }
+    Ok(())
 }
 
 /// Where the outfits screen puts the garment in view, its name and the outfit cards.
@@ -563,7 +573,15 @@ fn outfits_screen<D: DrawTarget<Color = Rgb888>>(
         } else {
             String::new()
         };
-        let caption = format!("{number}{:.0}%  {}", card.score * 100.0, card.why);
+        // Narrow cards drop the "colours:" label before the scheme itself is cut.
+        let room = layout.chars(screen_right.saturating_sub(x + inner));
+        let full = format!("{number}{:.0}%  {}", card.score * 100.0, card.why);
+        let caption = if full.chars().count() <= room {
+            full
+        } else {
+            let why = card.why.strip_prefix("colours: ").unwrap_or(&card.why);
+            format!("{number}{:.0}% {why}", card.score * 100.0)
+        };
         text(
             target,
             layout,
@@ -659,10 +677,16 @@ fn text<D: DrawTarget<Color = Rgb888>>(
     colour: Rgb888,
     max_x: u32,
 ) -> Result<(), D::Error> {
-    let fit: String = s
-        .chars()
-        .take(layout.chars(max_x.saturating_sub(x)))
-        .collect();
+    let room = layout.chars(max_x.saturating_sub(x));
+    // A cut is shown as one: the last character that fits becomes a full stop.
+    let fit: String = if s.chars().count() > room && room > 1 {
+        s.chars()
+            .take(room - 1)
+            .chain(std::iter::once('.'))
+            .collect()
+    } else {
+        s.chars().take(room).collect()
+    };
     Text::new(
         &fit,
         Point::new(x as i32, baseline as i32),
