@@ -71,7 +71,7 @@ fn run_loop(source: &mut dyn FrameSource, screen: &Path) -> (Result<u64, String>
     (
         result
             .map(|s| {
-                assert_eq!(s.source_failures, problems.len() as u64);
+                assert_eq!(s.source_failures, problems.len() as u64, "{problems:?}");
                 s.frames
             })
             .map_err(|e| e.to_string()),

@@ -346,9 +346,12 @@ async function systemPage() {
   const card = Object.entries(s.model_card).map(([k, v]) => [k, Number(v).toFixed(3)]);
   const rollback = h("button", { type: "button", class: "danger", id: "rollback" }, "Roll the models back");
   rollback.addEventListener("click", busy(rollback, async () => {
-    if (!confirm("Switch to the bundle in the other slot? It runs from the next start.")) return;
+    if (!confirm("Switch to the bundle in the other slot? The mirror reloads its models.")) return;
     const r = await api("POST", "/api/system/rollback");
-    say(`Rolled back to bundle ${r.bundle_version} in slot ${r.slot}; restart capsule to run it.`);
+    say(r.running
+      ? `Rolled back: the mirror runs bundle ${r.bundle_version} (slot ${r.slot}).`
+      : `Rolled back to bundle ${r.bundle_version} in slot ${r.slot}; it runs from the next start.`);
+    await systemPage();
   }));
   const devices = h("ul", { id: "devices" }, t.devices.map((d) => {
     const b = h("button", { type: "button", class: "danger", "aria-label": "Unpair " + d.name }, "Unpair");

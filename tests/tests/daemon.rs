@@ -1,6 +1,8 @@
 //! The running mirror owns the wardrobe: `capsule run`'s frame loop serves the commands sent
 //! to its socket between frames, so a `capsule feedback reject` given from another shell
-//! changes the very next suggestion it draws, and `wardrobe` commands reach it too.
+//! changes the very next suggestion it draws, and `wardrobe` commands reach it too; `capsule
+//! update apply` makes it reload its models without a restart, or switch back when the new
+//! ones will not run.
 
 use capsule_device::app::{Mirror, ModelSource, Models, Outfits};
 use capsule_device::camera::{CameraError, Frame, FrameSource, read_picture};
@@ -8,7 +10,7 @@ use capsule_device::daemon::{SOCKET_FILE, Server};
 use capsule_device::display::PngSink;
 use capsule_device::input::Inputs;
 use capsule_device::runtime::{self, Event, LoopConfig};
-use capsule_e2e::{capsule, install_demo};
+use capsule_e2e::{capsule, copy_dir, host, install_demo, resign};
 use image::RgbImage;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -51,8 +53,22 @@ fn start_daemon(
     Receiver<Vec<String>>,
     std::thread::JoinHandle<()>,
 ) {
+    let (camera, suggestions, _, thread) = start_daemon_announcing(data);
+    (camera, suggestions, thread)
+}
+
+/// [`start_daemon`], also returning where the mirror's announcements (title: detail) arrive.
+fn start_daemon_announcing(
+    data: PathBuf,
+) -> (
+    Sender<RgbImage>,
+    Receiver<Vec<String>>,
+    Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
     let (pictures, camera_side) = mpsc::channel();
     let (suggested, suggestions) = mpsc::channel();
+    let (announced, announcements) = mpsc::channel();
     let (ready, is_ready) = mpsc::channel();
     let thread = std::thread::spawn(move || {
         let models = Models::open(&data, None, ModelSource::Active).unwrap();
@@ -78,21 +94,26 @@ fn start_daemon(
                 // Only outfits around a wardrobe garment: the blank frame `hold_up` shows
                 // between two holds is a garment the mirror has not seen, and its outfits
                 // are not the ones the test asks about.
-                if let Event::Suggested {
-                    outfits,
-                    anchor: Some(_),
-                    ..
-                } = event
-                {
-                    let keys = outfits.iter().map(|o| o.key.clone()).collect();
-                    let _ = suggested.send(keys);
+                match event {
+                    Event::Suggested {
+                        outfits,
+                        anchor: Some(_),
+                        ..
+                    } => {
+                        let keys = outfits.iter().map(|o| o.key.clone()).collect();
+                        let _ = suggested.send(keys);
+                    }
+                    Event::Announced { title, detail } => {
+                        let _ = announced.send(format!("{title}: {detail}"));
+                    }
+                    _ => {}
                 }
             },
         )
         .unwrap();
     });
     is_ready.recv().unwrap();
-    (pictures, suggestions, thread)
+    (pictures, suggestions, announcements, thread)
 }
 
 /// Holds `photo` up after something else was in view, and waits for the outfits drawn.
@@ -170,4 +191,161 @@ fn feedback_sent_to_the_running_mirror_changes_its_next_suggestion() {
     assert!(!socket.exists(), "the socket goes with the mirror");
     // With no mirror running, the same command works on the store itself.
     capsule(&data, &["wardrobe", "set-status", &garment, "available"]);
+}
+
+/// `capsule ARGS` that may fail: its error chain.
+fn capsule_fails(data: &Path, args: &[&str]) -> String {
+    let mut all = vec![
+        "capsule".to_string(),
+        "--data-dir".into(),
+        data.display().to_string(),
+    ];
+    all.extend(args.iter().map(|s| s.to_string()));
+    match capsule_device::cli::run_captured(all) {
+        Ok(out) => panic!("capsule {args:?} succeeded: {out}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+fn slots_json(data: &Path) -> serde_json::Value {
+    serde_json::from_str(&capsule(data, &["update", "status", "--json"])).unwrap()
+}
+
+fn active_version(status: &serde_json::Value) -> serde_json::Value {
+    status["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["active"] == true)
+        .map(|s| s["bundle_version"].clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_update_sent_to_the_running_mirror_is_loaded_without_a_restart_or_rolled_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = install_demo(tmp.path());
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/default");
+    let photo = read_picture(&shipped.join("../demo-wardrobe/camera.jpg")).unwrap();
+    let key = tmp.path().join("keys/bundle.key");
+    host(&["keygen", "--out", key.to_str().unwrap()]);
+    let public = std::fs::read_to_string(capsule_host::bundle::public_path(&key)).unwrap();
+    let public = public.trim();
+    // Bundle 2 ships only the int8 embedder: another embedder, so the wardrobe must be
+    // embedded again. Bundle 3 has no stylist, which this mirror (outfits required) needs:
+    // it passes every check of the update and still cannot run here.
+    let v2 = tmp.path().join("bundle-2");
+    copy_dir(&shipped, &v2);
+    resign(&v2, &key, |m| {
+        m["bundle_version"] = 2.into();
+        m["models"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| !(e["role"] == "embedder" && e["precision"] == "f32"));
+    });
+    let v3 = tmp.path().join("bundle-3");
+    copy_dir(&shipped, &v3);
+    resign(&v3, &key, |m| {
+        m["bundle_version"] = 3.into();
+        m["models"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|e| e["role"] == "embedder");
+        m.as_object_mut().unwrap().remove("stylist");
+    });
+    let garments =
+        serde_json::from_str::<serde_json::Value>(&capsule(&data, &["wardrobe", "list", "--json"]))
+            .unwrap()["garments"]
+            .as_array()
+            .unwrap()
+            .len();
+
+    let (camera, suggestions, announcements, thread) = start_daemon_announcing(data.clone());
+    assert!(!hold_up(&camera, &photo, &suggestions).is_empty());
+    assert_eq!(
+        slots_json(&data)["running"],
+        1,
+        "the daemon says what it runs"
+    );
+
+    let said = capsule(
+        &data,
+        &[
+            "update",
+            "apply",
+            v2.to_str().unwrap(),
+            "--trusted-key",
+            public,
+            "--json",
+        ],
+    );
+    let said: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(said["bundle_version"], 2, "{said}");
+    assert_eq!(said["running"], true, "reloaded in place: {said}");
+    assert_eq!(said["previous"]["bundle_version"], 1, "{said}");
+    let views = said["reembedded"]["views"].as_u64().unwrap() as usize;
+    assert!(views >= garments, "every garment embedded again: {said}");
+    assert_eq!(said["reembedded"]["from_thumbnails"], 0, "{said}");
+    let told = announcements.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        told.contains("Models updated") && told.contains("bundle 2"),
+        "{told}"
+    );
+    assert_eq!(slots_json(&data)["running"], 2);
+    // The new embedder still knows the wardrobe: the garment held up is one of it.
+    assert!(!hold_up(&camera, &photo, &suggestions).is_empty());
+
+    // Rolling back reloads too, and embeds the wardrobe with bundle 1's embedder again.
+    let back: serde_json::Value =
+        serde_json::from_str(&capsule(&data, &["update", "rollback", "--json"])).unwrap();
+    assert_eq!(back["bundle_version"], 1, "{back}");
+    assert_eq!(back["running"], true, "{back}");
+    assert!(back["reembedded"]["views"].as_u64().unwrap() as usize >= garments);
+    let told = announcements.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(told.contains("rolled back"), "{told}");
+    assert_eq!(slots_json(&data)["running"], 1);
+
+    // Bundle 3 goes into the slot bundle 2 was in, is loaded, fails, and the slots switch
+    // back: the mirror never stopped running bundle 1.
+    let refused = capsule_fails(
+        &data,
+        &[
+            "update",
+            "apply",
+            v3.to_str().unwrap(),
+            "--trusted-key",
+            public,
+        ],
+    );
+    assert!(
+        refused.contains("bundle 3") && refused.contains("switched back to bundle 1"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("no stylist"),
+        "the reason is given: {refused}"
+    );
+    let told = announcements.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(
+        told.contains("Update not installed") && told.contains("Still on bundle 1"),
+        "{told}"
+    );
+    let status = slots_json(&data);
+    assert_eq!(status["running"], 1, "{status}");
+    assert_eq!(
+        active_version(&status),
+        1,
+        "the next start runs bundle 1 too: {status}"
+    );
+    assert!(
+        !hold_up(&camera, &photo, &suggestions).is_empty(),
+        "still suggesting"
+    );
+
+    drop(camera);
+    thread.join().unwrap();
+    // With no mirror running, status reads the slots alone.
+    let status = slots_json(&data);
+    assert_eq!(status["running"], serde_json::Value::Null, "{status}");
+    assert_eq!(active_version(&status), 1);
 }

@@ -209,7 +209,7 @@ impl Board {
         );
     }
 
-    /// `capsule update status --json`, as the board's capsule prints it.
+    /// The slots of `capsule update status --json`, as the board's capsule prints it.
     fn status(&self) -> Vec<Value> {
         let out = succeeds(&[
             CAPSULE,
@@ -219,7 +219,8 @@ impl Board {
             "status",
             "--json",
         ]);
-        serde_json::from_str(&out).unwrap()
+        let status: Value = serde_json::from_str(&out).unwrap();
+        status["slots"].as_array().unwrap().clone()
     }
 
     /// The active slot and what each slot holds, from [`Board::status`].

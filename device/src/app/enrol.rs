@@ -6,6 +6,7 @@ use crate::engine::{Embedder, EngineError};
 use crate::garment::GarmentType;
 use crate::garment::style::{style_of_view, style_view};
 use crate::preprocess::GarmentView;
+use crate::wardrobe::picture::view_jpeg;
 use crate::wardrobe::{Garment, GarmentId, GarmentStatus, NewGarment, thumbnail_png};
 use image::RgbImage;
 
@@ -16,6 +17,8 @@ pub enum EnrolError {
     Embed(#[source] EngineError),
     #[error("encoding the garment's thumbnail")]
     Thumbnail(#[source] image::ImageError),
+    #[error("encoding the garment's view for the store")]
+    View(#[source] image::ImageError),
 }
 
 /// A garment as seen in one picture: what the wardrobe keeps of it.
@@ -27,6 +30,9 @@ pub struct SeenGarment {
     pub thumbnail_png: Vec<u8>,
     /// `style-v1` statistics of the same view.
     pub style: Vec<f32>,
+    /// The garment view itself: stored (scaled, as a JPEG) so a later embedder can embed
+    /// the garment again. Encoded only when the garment is stored.
+    pub view: RgbImage,
 }
 
 impl SeenGarment {
@@ -51,19 +57,31 @@ impl SeenGarment {
             embedding,
             thumbnail_png: thumbnail_png(&small).map_err(EnrolError::Thumbnail)?,
             style: style_of_view(&small),
+            view: view.picture().clone(),
         })
     }
 
+    /// The view as the store keeps it (`wardrobe::picture`).
+    pub fn view_jpeg(&self) -> Result<Vec<u8>, EnrolError> {
+        view_jpeg(&self.view).map_err(EnrolError::View)
+    }
+
     /// The record to store for this garment.
-    pub fn to_new_garment(&self, garment_type: GarmentType, name: &str, now: u64) -> NewGarment {
-        NewGarment {
+    pub fn to_new_garment(
+        &self,
+        garment_type: GarmentType,
+        name: &str,
+        now: u64,
+    ) -> Result<NewGarment, EnrolError> {
+        Ok(NewGarment {
             garment_type,
             name: name.to_string(),
             thumbnail_png: self.thumbnail_png.clone(),
             embedding: self.embedding.clone(),
             style: self.style.clone(),
+            view_jpeg: self.view_jpeg()?,
             added_unix: now,
-        }
+        })
     }
 
     /// This garment as one not (yet) in the wardrobe, to dress outfits around.

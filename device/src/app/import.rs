@@ -196,7 +196,13 @@ fn add_item(
     } else {
         meta.title.clone()
     };
-    let id = store.add_garment(&seen.to_new_garment(garment_type, &name, now_unix))?;
+    let new = seen
+        .to_new_garment(garment_type, &name, now_unix)
+        .map_err(|source| ImportError::Item {
+            item: item_id.to_string(),
+            source,
+        })?;
+    let id = store.add_garment(&new)?;
     Ok(Ok(id))
 }
 
@@ -277,7 +283,11 @@ pub fn add_view_picture(
     embedder: &mut Embedder,
 ) -> Result<u32, ImportError> {
     let seen = seen_in_file(path, embedder)?;
-    Ok(store.add_view(id, &seen.embedding, &seen.thumbnail_png)?)
+    let view = seen.view_jpeg().map_err(|source| ImportError::Picture {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(store.add_view(id, &seen.embedding, &seen.thumbnail_png, &view)?)
 }
 
 fn seen_in_file(path: &Path, embedder: &mut Embedder) -> Result<SeenGarment, ImportError> {
@@ -300,7 +310,13 @@ pub fn add_picture(
     embedder: &mut Embedder,
 ) -> Result<AddedGarment, ImportError> {
     let seen = seen_in_file(path, embedder)?;
-    let id = store.add_garment(&seen.to_new_garment(garment_type, name, now_unix))?;
+    let new = seen
+        .to_new_garment(garment_type, name, now_unix)
+        .map_err(|source| ImportError::Picture {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let id = store.add_garment(&new)?;
     Ok(AddedGarment {
         id,
         name: name.to_string(),

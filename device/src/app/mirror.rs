@@ -10,6 +10,7 @@
 
 use super::enrol::{EnrolError, SeenGarment};
 use super::models::{Models, ModelsError};
+use super::reembed::{ReembedError, Reembedded, align_wardrobe};
 use super::reports::{AnchorReport, FeedbackReport, SuggestReport};
 use crate::display::{ShownGarment, ShownOutfit};
 use crate::engine::{Embedder, EngineError};
@@ -47,6 +48,21 @@ pub enum MirrorError {
     NoType,
     #[error("no garment {0} in the wardrobe (see `capsule wardrobe list`)")]
     UnknownGarment(GarmentId),
+    #[error(transparent)]
+    Reembed(#[from] ReembedError),
+    #[error(
+        "this mirror runs the models given by --bundle/--embedder, not the model slots: \
+         restart it to run the updated slot"
+    )]
+    NotFromSlot,
+}
+
+/// A message for the owner on the mirror's screen (an update installed or refused), taken
+/// by the frame loop and shown for a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub title: String,
+    pub detail: String,
 }
 
 /// Whether the service suggests outfits.
@@ -121,12 +137,18 @@ pub struct Mirror {
     data_dir: PathBuf,
     /// When the service opened, for how long the mirror has run.
     opened: std::time::Instant,
+    /// Whether outfits were asked for, to open the same way after an update.
+    outfits: Outfits,
+    /// What embedding the wardrobe again did on opening, when its embedder had changed.
+    reembedded: Option<Reembedded>,
+    announcement: Option<Announcement>,
 }
 
 impl Mirror {
-    /// Opens the wardrobe in `data_dir` (read once, then closed) with `models`.
+    /// Opens the wardrobe in `data_dir` (read once, then closed) with `models`; a wardrobe
+    /// embedded by another embedder is embedded again first (`app::reembed`).
     pub fn open(data_dir: &Path, models: Models, outfits: Outfits) -> Result<Self, MirrorError> {
-        let embedder = models.embedder()?;
+        let mut embedder = models.embedder()?;
         let stylist = match outfits {
             Outfits::Off => None,
             Outfits::Required | Outfits::IfAvailable => models.stylist()?,
@@ -138,13 +160,14 @@ impl Mirror {
                 .map_or_else(|| models.embedder_file.clone(), |b| b.dir.clone());
             return Err(MirrorError::NoStylist(dir));
         }
-        let (mut garments, edges, views) = {
+        let (mut garments, edges, views, reembedded) = {
             let store = WardrobeStore::open(data_dir)?;
+            let reembedded = align_wardrobe(&store, &mut embedder, &models.embedder_id)?;
             let mut garments = store.garments()?;
             if stylist.is_some() {
                 fill_missing_styles(&store, &mut garments)?;
             }
-            (garments, store.edges()?, store.views()?)
+            (garments, store.edges()?, store.views()?, reembedded)
         };
         let suggester = match stylist {
             Some(stylist) => Some(Suggester::new(
@@ -164,9 +187,45 @@ impl Mirror {
             skipped: 0,
             data_dir: data_dir.to_path_buf(),
             opened: std::time::Instant::now(),
+            outfits,
+            reembedded,
+            announcement: None,
         };
         mirror.reindex();
         Ok(mirror)
+    }
+
+    /// Opens the active slot's models again (after an update or a rollback) and swaps them
+    /// in, wardrobe embedded again if the embedder changed. On any error the service keeps
+    /// the models it had, untouched.
+    pub fn reload(&mut self) -> Result<Option<&Reembedded>, MirrorError> {
+        if !self.models.from_slot {
+            return Err(MirrorError::NotFromSlot);
+        }
+        let models = self.models.reopen_active(&self.data_dir)?;
+        let mut reopened = Mirror::open(&self.data_dir, models, self.outfits)?;
+        reopened.opened = self.opened;
+        *self = reopened;
+        Ok(self.reembedded.as_ref())
+    }
+
+    /// What embedding the wardrobe again did when the service opened (`None`: the stored
+    /// embeddings were this embedder's already).
+    pub fn reembedded(&self) -> Option<&Reembedded> {
+        self.reembedded.as_ref()
+    }
+
+    /// Leaves a message for the mirror's screen.
+    pub fn announce(&mut self, title: impl Into<String>, detail: impl Into<String>) {
+        self.announcement = Some(Announcement {
+            title: title.into(),
+            detail: detail.into(),
+        });
+    }
+
+    /// The message left for the screen, once.
+    pub fn take_announcement(&mut self) -> Option<Announcement> {
+        self.announcement.take()
     }
 
     fn reindex(&mut self) {
@@ -373,7 +432,7 @@ impl Mirror {
         name: &str,
         now: u64,
     ) -> Result<(GarmentId, Option<Refresh>), MirrorError> {
-        let new = seen.to_new_garment(garment_type, name, now);
+        let new = seen.to_new_garment(garment_type, name, now)?;
         let id = WardrobeStore::open(&self.data_dir)?.add_garment(&new)?;
         let garment = Garment {
             id,
@@ -402,7 +461,7 @@ impl Mirror {
     /// is recognised by its best view from the next picture on. Returns the view's number.
     pub fn add_view(&mut self, id: GarmentId, seen: &SeenGarment) -> Result<u32, MirrorError> {
         let store = WardrobeStore::open(&self.data_dir)?;
-        let view = store.add_view(id, &seen.embedding, &seen.thumbnail_png)?;
+        let view = store.add_view(id, &seen.embedding, &seen.thumbnail_png, &seen.view_jpeg()?)?;
         let added = ExtraView {
             garment: id,
             view,

@@ -13,6 +13,7 @@ use crate::identify::DEFAULT_NEW_GARMENT_THRESHOLD;
 use crate::preprocess::PreprocessSpec;
 use crate::stylist::{StylistError, StylistModels};
 use crate::update::{Slots, UpdateError};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Where a command's models come from.
@@ -97,6 +98,13 @@ pub struct Models {
     pub note: Option<String>,
     /// The board profile's name, for the system report.
     pub board: Option<String>,
+    /// What names the embedder (`sha256:` of its file): a wardrobe embedded by another is
+    /// embedded again (`app::reembed`).
+    pub embedder_id: String,
+    /// Whether these are the active slot's models, which an update replaces.
+    pub from_slot: bool,
+    /// The precision the board asked for (what [`Models::reopen_active`] asks for again).
+    pub wanted: Precision,
 }
 
 impl Models {
@@ -109,17 +117,51 @@ impl Models {
     ) -> Result<Self, ModelsError> {
         let wanted = board.map_or(Precision::F32, |b| b.precision);
         let threads = board.map_or(1, |b| b.threads);
-        let (bundle, manifest, embedder_file, precision, note) = match source {
+        Self::open_for(
+            data_dir,
+            board.map(|b| b.name.clone()),
+            wanted,
+            threads,
+            source,
+        )
+    }
+
+    /// The active slot's models again, for the same board: after an update or a rollback.
+    pub fn reopen_active(&self, data_dir: &Path) -> Result<Self, ModelsError> {
+        Self::open_for(
+            data_dir,
+            self.board.clone(),
+            self.wanted,
+            self.threads,
+            ModelSource::Active,
+        )
+    }
+
+    fn open_for(
+        data_dir: &Path,
+        board: Option<String>,
+        wanted: Precision,
+        threads: usize,
+        source: ModelSource,
+    ) -> Result<Self, ModelsError> {
+        let from_slot = matches!(source, ModelSource::Active);
+        let (bundle, manifest, embedder_file, precision, note, embedder_id) = match source {
             ModelSource::EmbedderFile(file) => {
                 let dir = file.parent().unwrap_or(Path::new("."));
                 let manifest = read_manifest_beside(file, dir)?;
                 let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-                let precision = manifest
+                let entry = manifest
                     .models
                     .iter()
-                    .find(|m| Some(&m.file) == name.as_ref())
-                    .map_or(Precision::F32, |m| m.precision);
-                (None, manifest, file.to_path_buf(), precision, None)
+                    .find(|m| Some(&m.file) == name.as_ref());
+                let precision = entry.map_or(Precision::F32, |m| m.precision);
+                // A bare file is not checked against the manifest: name it by what it holds
+                // (one that cannot be read fails to load next, with the engine's error).
+                let id = std::fs::read(file).map_or_else(
+                    |_| format!("unreadable:{}", file.display()),
+                    |bytes| format!("sha256:{}", hex::encode(Sha256::digest(&bytes))),
+                );
+                (None, manifest, file.to_path_buf(), precision, None, id)
             }
             ModelSource::Active | ModelSource::Bundle(_) => {
                 let bundle = match source {
@@ -135,8 +177,10 @@ impl Models {
                     chosen.model.precision,
                     chosen.note,
                 );
+                // Verified against the file when the bundle was opened.
+                let id = format!("sha256:{}", chosen.model.sha256);
                 let manifest = bundle.manifest.clone();
-                (Some(bundle), manifest, file, precision, note)
+                (Some(bundle), manifest, file, precision, note, id)
             }
         };
         let threshold = manifest
@@ -150,7 +194,10 @@ impl Models {
             threshold,
             threads,
             note,
-            board: board.map(|b| b.name.clone()),
+            board,
+            embedder_id,
+            from_slot,
+            wanted,
         })
     }
 

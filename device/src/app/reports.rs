@@ -2,6 +2,7 @@
 //! people) value, printed by `report::print`.
 
 use super::import::{AddedGarment, ImportSummary};
+use super::reembed::Reembedded;
 use crate::board::resources::DiskSpace;
 use crate::bundle::Precision;
 use crate::display::ShownOutfit;
@@ -399,21 +400,101 @@ impl fmt::Display for SystemReport {
     }
 }
 
-/// `Request::Rollback`: the slot switched to. The running mirror keeps its models until it
-/// is started again.
+/// `capsule update apply|rollback` (and `Request::UpdateApply`/`Rollback`): the slot now
+/// active, and whether the running mirror already runs it.
 #[derive(Debug, Clone, Serialize)]
-pub struct RollbackReport {
+pub struct UpdateReport {
+    /// `apply` or `rollback`.
+    pub action: &'static str,
     pub bundle_version: u64,
     pub slot: String,
-    pub restart_needed: bool,
+    /// The slot and bundle version that were active before.
+    pub previous: Option<PreviousSlot>,
+    /// True when a running mirror reloaded its models; false when the bundle runs from the
+    /// next start of `capsule run` (no mirror was running, or it runs other models).
+    pub running: bool,
+    /// When the embedder changed: what embedding the wardrobe again did.
+    pub reembedded: Option<Reembedded>,
 }
 
-impl fmt::Display for RollbackReport {
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviousSlot {
+    pub slot: String,
+    pub bundle_version: u64,
+}
+
+impl fmt::Display for UpdateReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
+        if self.action == "rollback" {
+            write!(f, "rolled back: ")?;
+        }
+        write!(
             f,
-            "rolled back: bundle {} active in slot {}; restart capsule to run it",
+            "bundle {} active in slot {}",
             self.bundle_version, self.slot
-        )
+        )?;
+        if let Some(p) = &self.previous {
+            write!(f, " (was {} in slot {})", p.bundle_version, p.slot)?;
+        }
+        if self.running {
+            writeln!(f, "; the running mirror has reloaded its models")?;
+        } else {
+            writeln!(f, "; it runs from the next start of `capsule run`")?;
+        }
+        if let Some(r) = &self.reembedded {
+            writeln!(
+                f,
+                "wardrobe embedded again by the new embedder: {} views",
+                r.views
+            )?;
+            if r.from_thumbnails > 0 {
+                writeln!(
+                    f,
+                    "  {} of them from their thumbnails (stored before views were kept): \
+                     show those garments to the mirror again for better recognition",
+                    r.from_thumbnails
+                )?;
+            }
+            if !r.unreadable.is_empty() {
+                writeln!(
+                    f,
+                    "  {} views had no readable picture and are not recognised until added again",
+                    r.unreadable.len()
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `capsule update status`: what each slot holds and, from a running mirror, which bundle it
+/// runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlotsReport {
+    pub slots: Vec<SlotStatus>,
+    /// The bundle version the running mirror has loaded; `None` when no mirror answered (or
+    /// it runs models from outside the slots).
+    pub running: Option<u64>,
+}
+
+impl fmt::Display for SlotsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for s in &self.slots {
+            writeln!(
+                f,
+                "slot {}{}: {}",
+                s.slot.name(),
+                if s.active { " (active)" } else { "" },
+                match (s.bundle_version, &s.problem) {
+                    (Some(v), _) => format!("bundle {v}, models {}", s.models.join(", ")),
+                    (None, Some(p)) => p.clone(),
+                    (None, None) => "empty".into(),
+                }
+            )?;
+        }
+        if let Some(v) = self.running {
+            writeln!(f, "the running mirror runs bundle {v}")?;
+        }
+        Ok(())
     }
 }

@@ -4,9 +4,10 @@
 
 use super::mirror::{Mirror, MirrorError};
 use super::reports::{
-    GarmentReport, ListedGarment, PairedWith, RollbackReport, SystemReport, ThumbnailReport,
+    GarmentReport, ListedGarment, PairedWith, SlotsReport, SystemReport, ThumbnailReport,
     WardrobeChange, WardrobeList,
 };
+use super::updates::{self, UpdateFailure, UpdateOptions};
 use crate::app::AddedGarment;
 use crate::app::reports::IdentifyReport;
 use crate::board::resources::{disk_space, uptime_s};
@@ -19,6 +20,7 @@ use crate::wardrobe::{GarmentId, GarmentStatus, StoreError, WardrobeStore};
 use base64::Engine as _;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// One request. Those marked "with a picture" carry the picture's file bytes beside them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,8 +78,22 @@ pub enum Request {
     },
     /// What the mirror runs on: versions, slots, model card, disk, uptime.
     System,
-    /// Switch the model slots back (the running mirror keeps its models until restarted).
+    /// Switch the model slots back; a running mirror reloads its models.
     Rollback,
+    /// Install the signed bundle in `dir` (a folder the mirror can read) into the inactive
+    /// slot and switch to it; a running mirror reloads its models. Only over the socket:
+    /// the web app has no route for it.
+    UpdateApply {
+        dir: PathBuf,
+        #[serde(default)]
+        allow_downgrade: bool,
+        /// Hex ed25519 public keys to trust besides none: the asker sends its board
+        /// profile's keys and the owner's `--trusted-key`s.
+        #[serde(default)]
+        trusted_keys: Vec<String>,
+    },
+    /// What each slot holds, and what the mirror runs.
+    UpdateStatus,
 }
 
 /// Most outfits one request may ask for: each costs stylist work on the frame loop's thread.
@@ -136,6 +152,15 @@ pub enum RequestError {
     BadName(String),
     #[error(transparent)]
     Update(#[from] UpdateError),
+    /// Boxed: an update's failure carries the mirror's error whole.
+    #[error(transparent)]
+    Updating(Box<UpdateFailure>),
+}
+
+impl From<UpdateFailure> for RequestError {
+    fn from(failure: UpdateFailure) -> Self {
+        RequestError::Updating(Box::new(failure))
+    }
 }
 
 /// Whose fault a failed request was, for callers that answer in status codes (the web app).
@@ -150,6 +175,15 @@ pub enum Fault {
 }
 
 impl RequestError {
+    /// An update refused for what the asker sent (a bad bundle or key), not the mirror.
+    fn refused_update(&self) -> bool {
+        matches!(
+            self,
+            RequestError::Updating(f)
+                if matches!(**f, UpdateFailure::Refused { .. } | UpdateFailure::Key { .. })
+        )
+    }
+
     pub fn fault(&self) -> Fault {
         match self {
             RequestError::NoPicture | RequestError::BadName(_) => Fault::Request,
@@ -158,6 +192,7 @@ impl RequestError {
             | RequestError::Mirror(MirrorError::Store(StoreError::UnknownGarment(_)))
             | RequestError::Store(StoreError::UnknownGarment(_)) => Fault::NotFound,
             RequestError::Mirror(MirrorError::NoType) => Fault::Request,
+            RequestError::Updating(_) if self.refused_update() => Fault::Request,
             _ => Fault::Mirror,
         }
     }
@@ -276,13 +311,31 @@ pub fn handle(
         }
         Request::System => Reply::of(&system_report(mirror)?),
         Request::Rollback => {
-            let back = Slots::new(mirror.data_dir()).rollback()?;
-            Reply::of(&RollbackReport {
-                bundle_version: back.bundle_version,
-                slot: back.slot.name().to_string(),
-                restart_needed: true,
-            })
+            let data_dir = mirror.data_dir().to_path_buf();
+            Reply::of(&updates::rollback(&data_dir, Some(mirror))?)
         }
+        Request::UpdateApply {
+            dir,
+            allow_downgrade,
+            trusted_keys,
+        } => {
+            let data_dir = mirror.data_dir().to_path_buf();
+            let options = UpdateOptions {
+                trusted_keys: trusted_keys.clone(),
+                allow_downgrade: *allow_downgrade,
+                threads: mirror.models().threads,
+            };
+            Reply::of(&updates::apply(&data_dir, dir, &options, Some(mirror))?)
+        }
+        Request::UpdateStatus => Reply::of(&SlotsReport {
+            slots: Slots::new(mirror.data_dir()).status()?,
+            running: mirror
+                .models()
+                .from_slot
+                .then(|| mirror.models().bundle.as_ref())
+                .flatten()
+                .map(|b| b.manifest.bundle_version),
+        }),
     })
 }
 

@@ -5,6 +5,7 @@
 
 use super::Session;
 use super::suggest::{draw_outfits, suggest_for_picture};
+use crate::app::reembed::align_wardrobe;
 use crate::app::reports::SuggestReport;
 use crate::app::{ImportSummary, Outfits, import_polyvore};
 use crate::bundle::signature::parse_public_key;
@@ -149,6 +150,7 @@ pub fn run(cli_data_dir: Option<&Path>, session: &Session, args: DemoArgs) -> Re
     let wardrobe = {
         let mut embedder = models.embedder()?;
         let store = WardrobeStore::open(&session.data_dir)?;
+        align_wardrobe(&store, &mut embedder, &models.embedder_id)?;
         import_polyvore(&wardrobe_dir, &store, None, now_unix(), &mut embedder)
             .with_context(|| format!("importing the demo wardrobe {}", wardrobe_dir.display()))?
     };

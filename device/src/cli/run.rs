@@ -289,6 +289,15 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
     if outfits == Outfits::IfAvailable && !mirror.suggests() {
         eprintln!("note: no outfit suggestions: the bundle has no stylist models");
     }
+    if let Some(r) = mirror.reembedded() {
+        eprintln!(
+            "note: the embedder changed since the wardrobe was embedded: {} views embedded \
+             again ({} from thumbnails, {} unreadable)",
+            r.views,
+            r.from_thumbnails,
+            r.unreadable.len()
+        );
+    }
     if mirror.unmatched() > 0 {
         eprintln!(
             "note: {} garments have embeddings from another model and will not be matched",
@@ -368,6 +377,16 @@ pub fn run(session: &Session, args: RunArgs) -> Result<()> {
                     );
                 } else {
                     println!("frame {sequence}: outfits {}", keys.join(", "));
+                }
+            }
+            Event::Announced { title, detail } => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"announced": {"title": title, "detail": detail}})
+                    );
+                } else {
+                    println!("{title}: {detail}");
                 }
             }
             Event::Problem(message) => eprintln!("warning: {message}"),

@@ -1,9 +1,11 @@
 //! `capsule update apply|rollback|status`: install a signed bundle into the inactive model
-//! slot and switch to it, switch back, or show what each slot holds.
+//! slot and switch to it, switch back, or show what each slot holds. While `capsule run`
+//! runs, it does this itself (its socket) and reloads its models without a restart.
 
 use super::Session;
-use crate::bundle::signature::parse_public_key;
-use crate::update::slots::{ApplyOptions, Slots};
+use crate::app::reports::SlotsReport;
+use crate::app::{Request, UpdateOptions, updates};
+use crate::update::slots::Slots;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -20,84 +22,73 @@ pub enum UpdateCommand {
         /// Hex ed25519 public key to trust, for boards without a profile (repeatable).
         #[arg(long = "trusted-key", value_name = "HEX")]
         trusted_keys: Vec<String>,
+        /// Print JSON: {"action", "bundle_version", "slot", "previous", "running", "reembedded"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Switch back to the bundle in the other slot.
-    Rollback,
-    /// Show the active slot and what each slot holds.
+    Rollback {
+        /// Print JSON, as `apply --json` does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the active slot, what each slot holds and which bundle a running mirror runs.
     Status {
-        /// Print JSON instead of text.
+        /// Print JSON: {"slots": [...], "running"}.
         #[arg(long)]
         json: bool,
     },
 }
 
 pub(crate) fn run(session: &Session, command: UpdateCommand) -> Result<()> {
-    let slots = Slots::new(&session.data_dir);
     match command {
         UpdateCommand::Apply {
             dir,
             allow_downgrade,
             trusted_keys,
+            json,
         } => {
-            let mut trusted = Vec::new();
-            let board_keys = session.board.iter().flat_map(|b| b.trusted_keys.iter());
-            for (i, key) in board_keys.enumerate() {
-                trusted.push(parse_public_key(key, &format!("board trusted_keys[{i}]"))?);
+            let mut keys: Vec<String> = session
+                .board
+                .iter()
+                .flat_map(|b| b.trusted_keys.iter().cloned())
+                .collect();
+            keys.extend(trusted_keys);
+            // A running mirror reads the bundle itself: give it a path from anywhere.
+            let dir = std::path::absolute(&dir)
+                .with_context(|| format!("{} is not a usable path", dir.display()))?;
+            let request = Request::UpdateApply {
+                dir: dir.clone(),
+                allow_downgrade,
+                trusted_keys: keys.clone(),
+            };
+            if let Some(reply) = session.ask_daemon(&request, None)? {
+                return session.print(&reply, json);
             }
-            for key in &trusted_keys {
-                trusted.push(parse_public_key(key, &format!("--trusted-key {key}"))?);
-            }
-            let applied = slots
-                .apply(
-                    &dir,
-                    &ApplyOptions {
-                        trusted,
-                        allow_downgrade,
-                        threads: session.threads(),
-                    },
-                )
-                .with_context(|| format!("update from {} refused", dir.display()))?;
-            match applied.previous {
-                Some((slot, version)) => println!(
-                    "bundle {} active in slot {} (was {version} in slot {})",
-                    applied.bundle_version,
-                    applied.slot.name(),
-                    slot.name()
-                ),
-                None => println!(
-                    "bundle {} active in slot {}",
-                    applied.bundle_version,
-                    applied.slot.name()
-                ),
-            }
+            let options = UpdateOptions {
+                trusted_keys: keys,
+                allow_downgrade,
+                threads: session.threads(),
+            };
+            let report = updates::apply(&session.data_dir, &dir, &options, None)?;
+            session.print(&report, json)
         }
-        UpdateCommand::Rollback => {
-            let back = slots.rollback().context("rollback refused")?;
-            println!(
-                "rolled back: bundle {} active in slot {}",
-                back.bundle_version,
-                back.slot.name()
-            );
+        UpdateCommand::Rollback { json } => {
+            if let Some(reply) = session.ask_daemon(&Request::Rollback, None)? {
+                return session.print(&reply, json);
+            }
+            let report = updates::rollback(&session.data_dir, None)?;
+            session.print(&report, json)
         }
         UpdateCommand::Status { json } => {
-            let status = slots.status()?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                for s in status {
-                    println!(
-                        "slot {}{}: {}",
-                        s.slot.name(),
-                        if s.active { " (active)" } else { "" },
-                        match (s.bundle_version, &s.problem) {
-                            (Some(v), _) => format!("bundle {v}, models {}", s.models.join(", ")),
-                            (None, Some(p)) => p.clone(),
-                            (None, None) => "empty".into(),
-                        }
-                    );
-                }
+            if let Some(reply) = session.ask_daemon(&Request::UpdateStatus, None)? {
+                return session.print(&reply, json);
             }
+            let report = SlotsReport {
+                slots: Slots::new(&session.data_dir).status()?,
+                running: None,
+            };
+            session.print(&report, json)
         }
     }
-    Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::Session;
 use crate::app::Request;
+use crate::app::reembed::align_wardrobe;
 use crate::app::reports::{ListedGarment, WardrobeChange, WardrobeList};
 use crate::app::{add_picture, add_view_picture, import_folder, import_polyvore, is_polyvore_set};
 use crate::contract::now_unix;
@@ -128,7 +129,9 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             embedder,
             json,
         } => {
-            let mut embedder = session.models(None, embedder.as_deref())?.embedder()?;
+            let models = session.models(None, embedder.as_deref())?;
+            let mut embedder = models.embedder()?;
+            align_wardrobe(&store, &mut embedder, &models.embedder_id)?;
             let report = match (to, garment_type, name) {
                 (Some(id), _, _) => {
                     let view = add_view_picture(&image, id, &store, &mut embedder)?;
@@ -157,7 +160,9 @@ pub fn run(session: &Session, command: WardrobeCommand) -> Result<()> {
             outfits,
             json,
         } => {
-            let mut embedder = session.models(None, embedder.as_deref())?.embedder()?;
+            let models = session.models(None, embedder.as_deref())?;
+            let mut embedder = models.embedder()?;
+            align_wardrobe(&store, &mut embedder, &models.embedder_id)?;
             let report = if is_polyvore_set(&dir) {
                 let summary = import_polyvore(&dir, &store, outfits, now_unix(), &mut embedder)
                     .with_context(|| format!("importing Polyvore set {}", dir.display()))?;

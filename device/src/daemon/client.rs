@@ -10,6 +10,15 @@ use std::time::Duration;
 
 /// How long a request may take to be answered (the daemon serves between frames).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+/// An update checks golden outputs and may embed the whole wardrobe again: minutes on a Pi.
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(900);
+
+fn answer_timeout(request: &Request) -> Duration {
+    match request {
+        Request::UpdateApply { .. } | Request::Rollback => UPDATE_TIMEOUT,
+        _ => ANSWER_TIMEOUT,
+    }
+}
 
 /// A connection to the running capsule of one data directory.
 pub struct Client {
@@ -34,7 +43,7 @@ impl Client {
             source,
         };
         self.stream
-            .set_read_timeout(Some(ANSWER_TIMEOUT))
+            .set_read_timeout(Some(answer_timeout(request)))
             .map_err(io)?;
         let header = Header {
             request: request.clone(),

@@ -3,10 +3,11 @@
 //! however long it runs; bad frames and a lost camera are counted and shown, never fatal.
 
 use super::interaction::{Acted, GarmentInView, Interaction};
-use crate::app::Mirror;
+use crate::app::{Mirror, MirrorError};
 use crate::camera::{FrameSource, Motion, SteadinessDetector};
 use crate::contract::now_unix;
 use crate::display::{Screen, ScreenSink, ShownOutfit};
+use crate::garment::GarmentType;
 use crate::identify::Identification;
 use crate::input::{InputEvent, Inputs, Moment};
 use crate::report::error_chain;
@@ -14,6 +15,9 @@ use crate::wardrobe::GarmentId;
 use image::RgbImage;
 use serde::Serialize;
 use std::time::Instant;
+
+/// How long the mirror shows an announcement (an update installed or refused).
+const ANNOUNCED_FOR: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Most input events acted on between two frames (a stuck key cannot stall the loop).
 const MAX_EVENTS_PER_FRAME: usize = 16;
@@ -86,6 +90,8 @@ pub enum Event<'a> {
     },
     /// The owner's touch or press did something.
     Acted { frame: u64, acted: &'a Acted },
+    /// The mirror announced something on its screen (an update installed or refused).
+    Announced { title: &'a str, detail: &'a str },
     /// A recoverable problem (bad frame, camera lost, display write failed).
     Problem(String),
 }
@@ -170,6 +176,10 @@ pub fn serve(
     let mut failures = 0u32;
     // One frame is kept past its turn, moved (not copied) here at the end of each.
     let mut last_frame: Option<RgbImage> = None;
+    // What the hook asks to keep on screen (a pairing code), and the mirror's own
+    // announcements (an update), shown for a while; the hook's notice wins.
+    let mut requested: Option<Notice> = None;
+    let mut announcement: Option<(Notice, Instant)> = None;
     let mut notice: Option<Notice> = None;
     let mut interaction = Interaction::new(!input.is_empty(), config.outfits_per_view);
     // The frame of the last recognition or input, for how long a garment's screen stays.
@@ -182,8 +192,31 @@ pub fn serve(
             mirror,
             frame: last_frame.as_ref(),
             roi: config.roi,
-            notice: &mut notice,
+            notice: &mut requested,
         });
+        if let Some(a) = mirror.take_announcement() {
+            // The mirror changed under what was on screen (new models): start afresh.
+            interaction = Interaction::new(!input.is_empty(), config.outfits_per_view);
+            detector = SteadinessDetector::default();
+            on_event(&Event::Announced {
+                title: &a.title,
+                detail: &a.detail,
+            });
+            let notice = Notice {
+                title: a.title,
+                detail: a.detail,
+            };
+            announcement = Some((notice, Instant::now() + ANNOUNCED_FOR));
+        }
+        if announcement
+            .as_ref()
+            .is_some_and(|(_, until)| Instant::now() >= *until)
+        {
+            announcement = None;
+        }
+        notice = requested
+            .clone()
+            .or_else(|| announcement.as_ref().map(|(n, _)| n.clone()));
         if notice != shown
             && let Some(n) = &notice
         {
@@ -351,7 +384,13 @@ fn recognise(
         controls: interaction.controls(),
     };
     show(sink, &screen, stats, on_event);
-    let anchor = match mirror.anchor_for(&recognition, None) {
+    let anchored = match mirror.anchor_for(&recognition, None) {
+        // An empty wardrobe gives no type to guess and nothing to dress; the garment can
+        // still be added (its type is asked then), so it is held as an unsaved top.
+        Err(MirrorError::NoType) => mirror.anchor_for(&recognition, Some(GarmentType::Top)),
+        other => other,
+    };
+    let anchor = match anchored {
         Ok(anchor) => anchor,
         Err(e) => {
             on_event(&Event::Problem(format!(

@@ -55,6 +55,7 @@ mod tests {
                 thumbnail_png: thumbnail_png(&picture).unwrap(),
                 embedding: vec![1.0, 0.0],
                 style: Vec::new(),
+                view_jpeg: Vec::new(),
                 added_unix: 0,
             })
             .unwrap();

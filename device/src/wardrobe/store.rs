@@ -6,7 +6,9 @@
 //!
 //! A garment's first picture gives its embedding, thumbnail and style statistics (what the
 //! stylist reads); further pictures of it (its back, folded) are *views*: an embedding and a
-//! thumbnail each, used to recognise it.
+//! thumbnail each, used to recognise it. Each embedding's garment view is kept too
+//! (`wardrobe::picture`), with the name of the embedder that embedded the wardrobe, so a new
+//! embedder can embed it again (`app::reembed`).
 
 use super::types::{EdgeProvenance, Garment, GarmentId, GarmentStatus, OutfitEdge};
 use crate::garment::GarmentType;
@@ -25,8 +27,13 @@ const EDGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("edges");
 /// Keyed by (garment, view number from 1; the garment's own picture is view 0).
 const VIEW_EMBEDDINGS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("view_embeddings");
 const VIEW_THUMBNAILS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("view_thumbnails");
+/// The garment view each embedding was made from (JPEG), keyed like the views (0: its own).
+const PICTURES: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("pictures");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const NEXT_ID: &str = "next_garment_id";
+const LABELS: TableDefinition<&str, &str> = TableDefinition::new("labels");
+/// Which embedder made the stored embeddings (`Models::embedder_id`).
+const EMBEDDED_BY: &str = "embedded_by";
 
 /// What is stored per garment besides its embedding and thumbnail.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,7 +60,18 @@ pub struct NewGarment {
     pub embedding: Vec<f32>,
     /// `style-v1` statistics of the garment's picture (`garment::style_features`).
     pub style: Vec<f32>,
+    /// The garment view the embedding was made from (`picture::view_jpeg`); empty if none.
+    pub view_jpeg: Vec<u8>,
     pub added_unix: u64,
+}
+
+/// The best stored picture of a view to embed it again from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredPicture {
+    /// The garment view itself (JPEG).
+    View(Vec<u8>),
+    /// Only its thumbnail (PNG; garments stored before views were kept).
+    Thumbnail(Vec<u8>),
 }
 
 /// One more picture of a stored garment: its embedding, for recognition.
@@ -116,7 +134,9 @@ impl WardrobeStore {
             txn.open_table(EDGES)?;
             txn.open_table(VIEW_EMBEDDINGS)?;
             txn.open_table(VIEW_THUMBNAILS)?;
+            txn.open_table(PICTURES)?;
             txn.open_table(META)?;
+            txn.open_table(LABELS)?;
             Ok(())
         })?;
         Ok(store)
@@ -165,6 +185,10 @@ impl WardrobeStore {
                 .insert(id, garment.thumbnail_png.as_slice())?;
             txn.open_table(STYLES)?
                 .insert(id, floats_to_bytes(&garment.style).as_slice())?;
+            if !garment.view_jpeg.is_empty() {
+                txn.open_table(PICTURES)?
+                    .insert((id, 0), garment.view_jpeg.as_slice())?;
+            }
             Ok(GarmentId(id))
         })
     }
@@ -246,7 +270,8 @@ impl WardrobeStore {
             txn.open_table(VIEW_EMBEDDINGS)?
                 .retain_in(views.clone(), |_, _| false)?;
             txn.open_table(VIEW_THUMBNAILS)?
-                .retain_in(views, |_, _| false)?;
+                .retain_in(views.clone(), |_, _| false)?;
+            txn.open_table(PICTURES)?.retain_in(views, |_, _| false)?;
             let mut edges = txn.open_table(EDGES)?;
             edges.retain(|(a, b), _| a != id.0 && b != id.0)?;
             Ok(existed)
@@ -258,13 +283,14 @@ impl WardrobeStore {
         }
     }
 
-    /// Adds another picture of garment `id` (its embedding and thumbnail); returns the view's
-    /// number once it is on disk.
+    /// Adds another picture of garment `id` (its embedding, thumbnail and garment view, which
+    /// may be empty); returns the view's number once it is on disk.
     pub fn add_view(
         &self,
         id: GarmentId,
         embedding: &[f32],
         thumbnail_png: &[u8],
+        view_jpeg: &[u8],
     ) -> Result<u32, StoreError> {
         let view = self.write(|txn| {
             if txn.open_table(GARMENTS)?.get(id.0)?.is_none() {
@@ -280,6 +306,9 @@ impl WardrobeStore {
             embeddings.insert((id.0, view), floats_to_bytes(embedding).as_slice())?;
             txn.open_table(VIEW_THUMBNAILS)?
                 .insert((id.0, view), thumbnail_png)?;
+            if !view_jpeg.is_empty() {
+                txn.open_table(PICTURES)?.insert((id.0, view), view_jpeg)?;
+            }
             Ok(Some(view))
         })?;
         view.ok_or(StoreError::UnknownGarment(id))
@@ -317,6 +346,81 @@ impl WardrobeStore {
             .get((id.0, view))
             .map_err(|e| db_error(&self.path, e))?
             .map(|b| b.value().to_vec()))
+    }
+
+    /// Every (garment, view) that has an embedding: view 0 of each garment, then its
+    /// further views, in order.
+    pub fn view_keys(&self) -> Result<Vec<(GarmentId, u32)>, StoreError> {
+        let mut keys: Vec<(GarmentId, u32)> =
+            self.garment_ids()?.into_iter().map(|id| (id, 0)).collect();
+        keys.extend(self.views()?.into_iter().map(|v| (v.garment, v.view)));
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The best picture of view `view` of garment `id` to embed it from again.
+    pub fn view_picture(
+        &self,
+        id: GarmentId,
+        view: u32,
+    ) -> Result<Option<StoredPicture>, StoreError> {
+        let txn = self.read()?;
+        let pictures = txn
+            .open_table(PICTURES)
+            .map_err(|e| db_error(&self.path, e))?;
+        if let Some(bytes) = pictures
+            .get((id.0, view))
+            .map_err(|e| db_error(&self.path, e))?
+        {
+            return Ok(Some(StoredPicture::View(bytes.value().to_vec())));
+        }
+        Ok(self.view_thumbnail(id, view)?.map(StoredPicture::Thumbnail))
+    }
+
+    /// Which embedder made the stored embeddings, if the store has been told.
+    pub fn embedded_by(&self) -> Result<Option<String>, StoreError> {
+        let txn = self.read()?;
+        let labels = txn
+            .open_table(LABELS)
+            .map_err(|e| db_error(&self.path, e))?;
+        Ok(labels
+            .get(EMBEDDED_BY)
+            .map_err(|e| db_error(&self.path, e))?
+            .map(|v| v.value().to_string()))
+    }
+
+    /// Records that `embedder_id` made the stored embeddings (they are unchanged).
+    pub fn set_embedded_by(&self, embedder_id: &str) -> Result<(), StoreError> {
+        self.write(|txn| {
+            txn.open_table(LABELS)?.insert(EMBEDDED_BY, embedder_id)?;
+            Ok(())
+        })
+    }
+
+    /// Replaces the embeddings of the listed (garment, view)s and records `embedder_id` as
+    /// what made them, in one transaction. Garments removed meanwhile are skipped.
+    pub fn replace_embeddings(
+        &self,
+        embedder_id: &str,
+        embeddings: &[(GarmentId, u32, Vec<f32>)],
+    ) -> Result<(), StoreError> {
+        self.write(|txn| {
+            let garments = txn.open_table(GARMENTS)?;
+            let mut own = txn.open_table(EMBEDDINGS)?;
+            let mut views = txn.open_table(VIEW_EMBEDDINGS)?;
+            for (id, view, embedding) in embeddings {
+                if garments.get(id.0)?.is_none() {
+                    continue;
+                }
+                let bytes = floats_to_bytes(embedding);
+                match view {
+                    0 => own.insert(id.0, bytes.as_slice())?,
+                    n => views.insert((id.0, *n), bytes.as_slice())?,
+                };
+            }
+            txn.open_table(LABELS)?.insert(EMBEDDED_BY, embedder_id)?;
+            Ok(())
+        })
     }
 
     /// Stores a garment's style statistics (for garments added before they existed).
@@ -520,6 +624,7 @@ mod tests {
             thumbnail_png: vec![1, 2, 3],
             embedding: vec![0.5, -0.25, 1.0],
             style: vec![0.25; 3],
+            view_jpeg: Vec::new(),
             added_unix: 10,
         }
     }
@@ -533,11 +638,11 @@ mod tests {
             let b = store
                 .add_garment(&new("skirt", GarmentType::Bottom))
                 .unwrap();
-            assert_eq!(store.add_view(a, &[0.0, 1.0, 0.0], &[7]).unwrap(), 1);
-            assert_eq!(store.add_view(b, &[1.0, 0.0, 0.0], &[8]).unwrap(), 1);
-            assert_eq!(store.add_view(a, &[0.0, 0.0, 1.0], &[9]).unwrap(), 2);
+            assert_eq!(store.add_view(a, &[0.0, 1.0, 0.0], &[7], &[]).unwrap(), 1);
+            assert_eq!(store.add_view(b, &[1.0, 0.0, 0.0], &[8], &[]).unwrap(), 1);
+            assert_eq!(store.add_view(a, &[0.0, 0.0, 1.0], &[9], &[]).unwrap(), 2);
             assert!(matches!(
-                store.add_view(GarmentId(99), &[1.0], &[]),
+                store.add_view(GarmentId(99), &[1.0], &[], &[]),
                 Err(StoreError::UnknownGarment(GarmentId(99)))
             ));
             (a, b)
@@ -560,7 +665,62 @@ mod tests {
         assert_eq!(left[0].garment, b);
         assert_eq!(store.view_thumbnail(a, 1).unwrap(), None);
         // Numbers continue after the last view, also after a removal of another garment.
-        assert_eq!(store.add_view(b, &[0.5; 3], &[]).unwrap(), 2);
+        assert_eq!(store.add_view(b, &[0.5; 3], &[], &[]).unwrap(), 2);
+    }
+
+    #[test]
+    fn views_keep_their_pictures_and_embeddings_are_replaced_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = WardrobeStore::open(dir.path()).unwrap();
+        assert_eq!(store.embedded_by().unwrap(), None);
+        let with_picture = NewGarment {
+            view_jpeg: vec![0xff, 0xd8, 1],
+            ..new("shirt", GarmentType::Top)
+        };
+        let a = store.add_garment(&with_picture).unwrap();
+        let b = store
+            .add_garment(&new("old skirt", GarmentType::Bottom))
+            .unwrap();
+        store
+            .add_view(a, &[0.0; 3], &[7], &[0xff, 0xd8, 2])
+            .unwrap();
+        store.add_view(b, &[0.0; 3], &[8], &[]).unwrap();
+        assert_eq!(
+            store.view_keys().unwrap(),
+            vec![(a, 0), (a, 1), (b, 0), (b, 1)]
+        );
+        assert_eq!(
+            store.view_picture(a, 1).unwrap(),
+            Some(StoredPicture::View(vec![0xff, 0xd8, 2]))
+        );
+        // Stored before pictures were kept: the thumbnail is the best there is.
+        assert_eq!(
+            store.view_picture(b, 0).unwrap(),
+            Some(StoredPicture::Thumbnail(vec![1, 2, 3]))
+        );
+        assert_eq!(store.view_picture(b, 7).unwrap(), None);
+        store
+            .replace_embeddings(
+                "sha256:new",
+                &[
+                    (a, 0, vec![1.0, 0.0]),
+                    (a, 1, vec![0.0, 1.0]),
+                    (GarmentId(99), 0, vec![1.0]),
+                ],
+            )
+            .unwrap();
+        drop(store);
+        let store = WardrobeStore::open(dir.path()).unwrap();
+        assert_eq!(store.embedded_by().unwrap().as_deref(), Some("sha256:new"));
+        assert_eq!(store.garment(a).unwrap().unwrap().embedding, vec![1.0, 0.0]);
+        assert_eq!(store.views().unwrap()[0].embedding, vec![0.0, 1.0]);
+        assert_eq!(
+            store.garment_ids().unwrap(),
+            vec![a, b],
+            "no garment 99 appears"
+        );
+        store.remove_garment(a).unwrap();
+        assert_eq!(store.view_picture(a, 1).unwrap(), None);
     }
 
     #[test]

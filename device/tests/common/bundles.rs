@@ -82,6 +82,9 @@ pub fn tiny_mirror(data: &Path) -> Mirror {
         threads: 1,
         note: None,
         board: None,
+        embedder_id: "tiny-test-embedder".into(),
+        from_slot: false,
+        wanted: Precision::F32,
     };
     Mirror::open(data, models, Outfits::Off).unwrap()
 }
