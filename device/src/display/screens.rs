@@ -400,13 +400,13 @@ fn button<D: DrawTarget<Color = Rgb888>>(
     let char_h = layout.font.character_size.height;
     // A long label ("view of grey shirt") takes two lines where the button is tall enough,
     // broken at the last space that fits; otherwise it is cut, visibly.
-    let lines: Vec<String> = match label
+    let break_at = label
         .char_indices()
+        .rev()
         .filter(|&(_, c)| c == ' ')
         .map(|(i, _)| i)
-        .filter(|&i| label[..i].chars().count() <= fit)
-        .last()
-    {
+        .find(|&i| label[..i].chars().count() <= fit);
+    let lines: Vec<String> = match break_at {
         Some(space) if label.chars().count() > fit && inset.size.height >= 2 * char_h + 4 => {
             vec![label[..space].to_string(), label[space + 1..].to_string()]
         }
