@@ -225,13 +225,18 @@ pub fn write_untrained_stylist(
 /// Runs `capsule --data-dir DATA ARGS...` in-process and returns what it reported; panics
 /// with the error chain when the command fails.
 pub fn capsule(data: &std::path::Path, args: &[&str]) -> String {
+    capsule_result(data, args).unwrap_or_else(|e| panic!("capsule {args:?}: {e}"))
+}
+
+/// [`capsule`] for a command that may fail: its report, or its error chain.
+pub fn capsule_result(data: &std::path::Path, args: &[&str]) -> Result<String, String> {
     let mut all = vec![
         "capsule".to_string(),
         "--data-dir".into(),
         data.display().to_string(),
     ];
     all.extend(args.iter().map(|s| s.to_string()));
-    capsule_device::cli::run_captured(all).unwrap_or_else(|e| panic!("capsule {args:?}: {e:#}"))
+    capsule_device::cli::run_captured(all).map_err(|e| format!("{e:#}"))
 }
 
 /// Installs the shipped bundle and demo wardrobe into `dir/data`, as `capsule demo` does

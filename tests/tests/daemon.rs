@@ -10,7 +10,7 @@ use capsule_device::daemon::{SOCKET_FILE, Server};
 use capsule_device::display::PngSink;
 use capsule_device::input::Inputs;
 use capsule_device::runtime::{self, Event, LoopConfig};
-use capsule_e2e::{capsule, copy_dir, host, install_demo, resign};
+use capsule_e2e::{capsule, capsule_result, copy_dir, host, install_demo, resign};
 use image::RgbImage;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -193,17 +193,11 @@ fn feedback_sent_to_the_running_mirror_changes_its_next_suggestion() {
     capsule(&data, &["wardrobe", "set-status", &garment, "available"]);
 }
 
-/// `capsule ARGS` that may fail: its error chain.
+/// `capsule ARGS` that must fail: its error chain.
 fn capsule_fails(data: &Path, args: &[&str]) -> String {
-    let mut all = vec![
-        "capsule".to_string(),
-        "--data-dir".into(),
-        data.display().to_string(),
-    ];
-    all.extend(args.iter().map(|s| s.to_string()));
-    match capsule_device::cli::run_captured(all) {
+    match capsule_result(data, args) {
         Ok(out) => panic!("capsule {args:?} succeeded: {out}"),
-        Err(e) => format!("{e:#}"),
+        Err(e) => e,
     }
 }
 

@@ -78,18 +78,14 @@ pub fn reembed_wardrobe(
             progress(i, keys.len());
         }
         let picture = match store.view_picture(garment, view)? {
-            Some(StoredPicture::View(bytes)) => decode_view(&bytes),
+            Some(StoredPicture::View(bytes)) => decode_view(&bytes).ok(),
             Some(StoredPicture::Thumbnail(bytes)) => {
                 report.from_thumbnails += 1;
-                decode_view(&bytes)
+                decode_view(&bytes).ok()
             }
-            None => {
-                report.unreadable.push((garment, view));
-                embeddings.push((garment, view, Vec::new()));
-                continue;
-            }
+            None => None,
         };
-        let Ok(picture) = picture else {
+        let Some(picture) = picture else {
             report.unreadable.push((garment, view));
             embeddings.push((garment, view, Vec::new()));
             continue;

@@ -129,10 +129,9 @@ fn switched(
     let Some(mirror) = mirror else {
         return Ok(report);
     };
-    if !mirror.models().from_slot {
-        return Ok(report);
-    }
     match mirror.reload() {
+        // It runs models from outside the slots: the switch waits for its next start.
+        Err(MirrorError::NotFromSlot) => Ok(report),
         Ok(reembedded) => {
             report.reembedded = reembedded.cloned();
             report.running = true;
