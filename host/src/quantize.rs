@@ -3,8 +3,9 @@
 //! costs: file and weight bytes, max error against burn on the golden batch, Recall@1 on the
 //! held-out set and single-thread latency, all measured in tract.
 
-use crate::embedder::data::{DataSource, EvalSet, LabelledImages, load_eval, load_train};
+use crate::embedder::data::{DataSource, EvalSet, LabelledImages, load_eval};
 use crate::embedder::evaluate::{KS, recall_at_k};
+use crate::embedder::feed::load_train;
 use crate::embedder::{EmbedderError, TrainedEmbedder};
 use crate::golden::{GOLDEN_PICTURES, golden_pictures};
 use crate::onnx::embedder::BATCH_SYMBOL;
@@ -101,7 +102,7 @@ pub fn calibration_pictures(
     if let Some(dir) = from {
         source.dir = dir.to_path_buf();
     }
-    let train = load_train(&source)?;
+    let train = load_train(&source, trained.spec())?;
     if train.is_empty() {
         return Err(EmbedderError::Invalid(format!(
             "{}: no training pictures to calibrate on",
@@ -109,9 +110,9 @@ pub fn calibration_pictures(
         )));
     }
     let n = count.clamp(1, train.len());
-    Ok((0..n)
-        .map(|i| train.images[i * train.len() / n].clone())
-        .collect())
+    (0..n)
+        .map(|i| Ok(train.pictures.get(i * train.len() / n)?.into_owned()))
+        .collect()
 }
 
 /// The float export of `trained` and the variants asked for (f32 is always first).

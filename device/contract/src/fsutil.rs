@@ -15,6 +15,15 @@ pub struct AtomicWriteError {
 
 /// Replaces `path` with `bytes` atomically and durably.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AtomicWriteError> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Replaces `path` atomically and durably with what `write` writes, streamed (for files too
+/// large to build in memory first). An error from `write` leaves the old file as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), AtomicWriteError> {
     let fail = |step, source| AtomicWriteError {
         path: path.to_path_buf(),
         step,
@@ -31,9 +40,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AtomicWriteError> {
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file =
-            std::fs::File::create(&temp).map_err(|e| fail("create temporary file", e))?;
-        file.write_all(bytes).map_err(|e| fail("write", e))?;
+        let file = std::fs::File::create(&temp).map_err(|e| fail("create temporary file", e))?;
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out).map_err(|e| fail("write", e))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| fail("write", e.into_error()))?;
         file.sync_all().map_err(|e| fail("fsync", e))?;
         std::fs::rename(&temp, path).map_err(|e| fail("rename into place", e))?;
         // The rename is durable only once the directory entry is.
@@ -60,6 +72,21 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path().join("a")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_failed_streamed_write_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.bin");
+        write_atomic_with(&path, |out| out.write_all(b"old")).unwrap();
+        let err = write_atomic_with(&path, |out| {
+            out.write_all(b"half")?;
+            Err(std::io::Error::other("disk full"))
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -54,3 +54,43 @@ impl OutfitDataArgs {
         }
     }
 }
+
+/// How a training run uses the machine: devices, data workers, the decoded cache. None of it
+/// is part of the run, so a run can resume with other values.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrainMachineArgs {
+    /// Train data-parallel on these device numbers of the backend, e.g. `0,1` for two CUDA
+    /// GPUs: each embeds a shard of every batch, the loss spans the whole batch and
+    /// gradients are summed across devices (burn's multi-device optimizer step). With
+    /// `--backend flex` every number is the one CPU (checks the path, no speed-up).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub devices: Vec<usize>,
+    /// Threads that read, augment and preprocess batches ahead of the network (default: one
+    /// per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Batches the workers may finish ahead of the network.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub queue: usize,
+    /// Decode the training pictures once into a memory-mapped cache in DIR, so later epochs
+    /// and runs skip JPEG decoding (rebuilt by itself when the pictures or the preprocessing
+    /// change; one file per set, pictures at up to twice the input side).
+    #[arg(long, value_name = "DIR")]
+    pub data_cache: Option<PathBuf>,
+}
+
+impl TrainMachineArgs {
+    /// The training options these arguments give (progress bars on).
+    pub fn options(&self) -> crate::embedder::TrainOptions {
+        let defaults = crate::embedder::feed::FeedOptions::default();
+        crate::embedder::TrainOptions {
+            progress: true,
+            feed: crate::embedder::feed::FeedOptions {
+                workers: self.workers.unwrap_or(defaults.workers).max(1),
+                queue: self.queue.max(1),
+            },
+            cache: self.data_cache.clone(),
+            devices: self.devices.clone(),
+        }
+    }
+}

@@ -8,9 +8,7 @@ use crate::embedder::data::{DataFormat, DataSource, EvalSet, load_eval};
 use crate::embedder::evaluate::evaluate;
 use crate::embedder::loss::LossKind;
 use crate::embedder::mix::MixConfig;
-use crate::embedder::{
-    Arch, EmbedderConfig, RetrievalScores, TrainConfig, TrainOptions, TrainedEmbedder, train,
-};
+use crate::embedder::{Arch, EmbedderConfig, RetrievalScores, TrainConfig, TrainedEmbedder, train};
 use crate::training::Backend;
 use anyhow::{Context, Result};
 use burn::module::Module;
@@ -59,6 +57,8 @@ pub struct TrainEmbedderArgs {
     pub pk: (usize, usize),
     #[arg(long, value_enum, default_value_t = Backend::Flex)]
     pub backend: Backend,
+    #[command(flatten)]
+    pub machine: super::args::TrainMachineArgs,
     /// Run directory: config, checkpoints, metrics.json, curves.png. Re-run to resume.
     #[arg(long)]
     pub out: PathBuf,
@@ -307,13 +307,8 @@ impl std::fmt::Display for EmbedderEvalReport {
 
 pub fn run_train(args: TrainEmbedderArgs) -> Result<()> {
     let config = args.config()?;
-    let metrics = train(
-        &config,
-        &args.out,
-        args.backend,
-        TrainOptions { progress: true },
-    )
-    .with_context(|| format!("training the embedder in {}", args.out.display()))?;
+    let metrics = train(&config, &args.out, args.backend, args.machine.options())
+        .with_context(|| format!("training the embedder in {}", args.out.display()))?;
     if let Some(last) = metrics.last() {
         println!(
             "{}: epoch {} of {}, loss {:.4}, held-out Recall@1 {:.3}",

@@ -83,20 +83,6 @@ impl EvalSet {
     }
 }
 
-/// Loads the training pictures of `source`.
-pub fn load_train(source: &DataSource) -> Result<LabelledImages, EmbedderError> {
-    match source.format {
-        DataFormat::Inshop => {
-            let data = InShopDataset::load(&source.dir)?;
-            inshop_split(&data, &[EvalStatus::Train], &mut HashMap::new())
-        }
-        DataFormat::Fmnist => Ok(idx_images(
-            &FashionMnist::load(&source.dir)?.train,
-            source.limit,
-        )),
-    }
-}
-
 /// Loads the held-out pictures of `source` (In-shop query/gallery, Fashion-MNIST test).
 pub fn load_eval(source: &DataSource) -> Result<EvalSet, EmbedderError> {
     match source.format {
@@ -122,30 +108,38 @@ pub fn load_eval(source: &DataSource) -> Result<EvalSet, EmbedderError> {
     }
 }
 
-/// The pictures of some In-shop splits, labelled by item id (numbered through `ids`, so
-/// query and gallery share numbers).
+/// The pictures of some In-shop splits, decoded, labelled by item id (numbered through
+/// `ids`, so query and gallery share numbers).
 fn inshop_split(
     data: &InShopDataset,
     statuses: &[EvalStatus],
     ids: &mut HashMap<String, u32>,
 ) -> Result<LabelledImages, EmbedderError> {
-    let chosen: Vec<_> = data
-        .images
-        .iter()
-        .filter(|i| statuses.contains(&i.status))
-        .collect();
-    let labels = chosen
-        .iter()
-        .map(|i| {
-            let next = ids.len() as u32;
-            *ids.entry(i.item_id.clone()).or_insert(next)
-        })
-        .collect();
-    let images = chosen
+    let (paths, labels) = inshop_labels(data, statuses, ids);
+    let images = paths
         .par_iter()
-        .map(|i| read_rgb(&i.path))
+        .map(|p| read_rgb(p))
         .collect::<Result<_, _>>()?;
     Ok(LabelledImages { images, labels })
+}
+
+/// The picture files of some In-shop splits and their item numbers (through `ids`).
+pub fn inshop_labels(
+    data: &InShopDataset,
+    statuses: &[EvalStatus],
+    ids: &mut HashMap<String, u32>,
+) -> (Vec<PathBuf>, Vec<u32>) {
+    data.images
+        .iter()
+        .filter(|i| statuses.contains(&i.status))
+        .map(|i| {
+            let next = ids.len() as u32;
+            (
+                i.path.clone(),
+                *ids.entry(i.item_id.clone()).or_insert(next),
+            )
+        })
+        .unzip()
 }
 
 fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
@@ -156,7 +150,7 @@ fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
 
 /// Fashion-MNIST pictures (grey → RGB, as the preprocessing contract says), the first
 /// `limit` only if given.
-fn idx_images(set: &IdxSet, limit: Option<usize>) -> LabelledImages {
+pub fn idx_images(set: &IdxSet, limit: Option<usize>) -> LabelledImages {
     let n = limit.unwrap_or(usize::MAX).min(set.len());
     LabelledImages {
         images: (0..n).map(|i| gray_to_rgb(&set.image(i))).collect(),
@@ -223,7 +217,8 @@ mod tests {
             limit: None,
             eval_limit: None,
         };
-        let train = load_train(&source).unwrap();
+        let data = InShopDataset::load(dir.path()).unwrap();
+        let train = inshop_split(&data, &[EvalStatus::Train], &mut HashMap::new()).unwrap();
         assert_eq!(train.labels, vec![0, 0, 1, 1, 2, 2, 3]);
         let EvalSet::QueryGallery { query, gallery } = load_eval(&source).unwrap() else {
             panic!("In-shop evaluates query against gallery")

@@ -7,7 +7,10 @@
 //! (the training config) ← [`checkpoint`] (a run's saved state) ← [`evaluate`] ←
 //! [`training`], and [`inference`] beside them. The parts are [`se_resnet`], [`capsules`],
 //! [`loss`], [`sampler`], [`augment`] and [`mix`]; [`backbone`] is the ImageNet-pretrained
-//! EfficientNet-Lite0 that a later preset puts under the capsule head.
+//! EfficientNet-Lite0 that a later preset puts under the capsule head. [`feed`] is the
+//! training data path (pictures on demand, the decoded cache, batches made by worker
+//! threads ahead of the network) and [`step`] one optimisation step on one device or
+//! data-parallel over several.
 
 pub mod augment;
 pub mod backbone;
@@ -17,12 +20,14 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod evaluate;
+pub mod feed;
 pub mod inference;
 pub mod loss;
 pub mod mix;
 pub mod model;
 pub mod sampler;
 pub mod se_resnet;
+pub mod step;
 pub mod training;
 
 pub use config::TrainConfig;

@@ -4,25 +4,24 @@
 //! after the last complete epoch and reproduces the uninterrupted run: each epoch's batches
 //! and augmentations come from an RNG seeded by `(seed, epoch)` alone.
 
-use super::augment::Augment;
 use super::backbone::load_pretrained;
 use super::config::TrainConfig;
-use super::data::{self, LabelledImages, batch_tensor};
+use super::data;
 use super::error::EmbedderError;
 use super::evaluate::evaluate;
+use super::feed::{self, BatchPlan, CacheOutcome, FeedOptions, Feeder, LabelledPictures};
 use super::mix::{self, BatchSource, MixConfig};
 use super::sampler::PkSampler;
+use super::step::{Devices, train_step};
 use crate::training::checkpoint::{self, Resumed, reseed_after_first_epoch, store_or_check_config};
 use crate::training::plot::{self, Panel, Series};
 use crate::training::{Backend, RunDir, progress};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
-use image::RgbImage;
+use burn::optim::AdamConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Name of the curve plot in a run directory.
@@ -47,11 +46,20 @@ pub struct EpochMetrics {
     pub train_images_per_second: f64,
 }
 
-/// How a training run reports progress.
-#[derive(Debug, Clone, Copy, Default)]
+/// How a training run runs; none of it changes what it learns (beyond float rounding and,
+/// with several devices, per-shard batch norm statistics), so none of it is part of the
+/// run's config and a run may resume with other options.
+#[derive(Debug, Clone, Default)]
 pub struct TrainOptions {
     /// Draw a progress bar on stderr (hidden anyway when stderr is not a terminal).
     pub progress: bool,
+    /// Worker threads and queue of the data path.
+    pub feed: FeedOptions,
+    /// Keep decoded training pictures in this folder (`--data-cache`), so epochs and runs
+    /// after the first skip JPEG decoding.
+    pub cache: Option<PathBuf>,
+    /// Device numbers of the backend to train on data-parallel (`--devices`); empty: one.
+    pub devices: Vec<usize>,
 }
 
 /// Trains (or resumes) the run in `run_dir`. Returns every epoch's metrics so far.
@@ -69,7 +77,24 @@ pub fn train(
         return Ok(metrics);
     }
 
-    let train_set = data::load_train(&config.data)?;
+    let feeder = Feeder::new(options.feed)?;
+    let mut train_set = feed::load_train(&config.data, &config.preprocess)?;
+    if let Some(dir) = &options.cache {
+        let bar = progress::bar(train_set.len() as u64, "pictures");
+        bar.set_prefix("decoding into the cache");
+        if !options.progress {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let outcome = feed::attach_cache(&mut train_set, dir, &config.preprocess, &feeder, &bar)?;
+        bar.finish_and_clear();
+        if let (true, Some(CacheOutcome::Built { seconds })) = (options.progress, outcome) {
+            eprintln!(
+                "decoded {} training pictures into {} in {seconds:.1} s",
+                train_set.len(),
+                dir.display()
+            );
+        }
+    }
     let eval_set = data::load_eval(&config.data)?;
     let sampler = PkSampler::new(&train_set.labels, config.p, config.k)?;
     let mixed = match &config.mix {
@@ -88,7 +113,8 @@ pub fn train(
         .max(1);
     let schedule = mix::schedule(config.mix.as_ref(), steps);
 
-    let device = backend.training_device()?;
+    let devices = Devices(backend.training_devices(&options.devices)?);
+    let device = devices.first().clone();
     let eval_device = backend.device()?;
     device.seed(config.seed);
     let mut fresh = config.model.init(&device)?;
@@ -114,31 +140,34 @@ pub fn train(
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
         reseed_after_first_epoch(&device, epoch, epoch_seed);
         let mut sums = LossSums::default();
-        for (step, &source) in schedule.iter().enumerate() {
-            let (set, sampler) = match (source, &mixed) {
-                (BatchSource::Mix, Some((set, sampler))) => (set, sampler),
-                _ => (&train_set, &sampler),
-            };
-            let indices = sampler.batch(&mut rng);
-            let labels: Vec<u32> = indices.iter().map(|&i| set.labels[i]).collect();
-            let images = augmented(set, &indices, &config.augment, &mut rng);
-            let x = batch_tensor(
-                &images.iter().collect::<Vec<_>>(),
-                &config.preprocess,
-                &device,
-            )?;
-            let loss =
-                config
-                    .loss
-                    .compute(model.forward(x), &labels, config.margin, config.temperature);
-            let value = loss.clone().into_scalar::<f32>() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optimizer.step(config.learning_rate, model, grads);
-            sums.add(source, value);
+        let plans = plan_epoch(&schedule, &sampler, mixed.as_ref(), &mut rng);
+        let mut sets = vec![&train_set];
+        sets.extend(mixed.as_ref().map(|(set, _)| set));
+        let mut step = 0;
+        let mut training = Some(model);
+        feeder.run(&sets, plans, &config.augment, &config.preprocess, |batch| {
+            let current = training.take().ok_or_else(|| {
+                EmbedderError::Invalid("the model was lost in a failed step".into())
+            })?;
+            let (updated, value) = train_step(
+                current,
+                &mut optimizer,
+                &devices,
+                config,
+                batch.pixels,
+                &batch.labels,
+            );
+            training = Some(updated);
+            sums.add(schedule[step], value);
+            step += 1;
             bar.inc(1);
-            let rate = ((step + 1) * sampler.batch_size()) as f64 / started.elapsed().as_secs_f64();
+            let rate = (step * sampler.batch_size()) as f64 / started.elapsed().as_secs_f64();
             bar.set_message(format!("loss {:.4}, {rate:.0} img/s", sums.primary()));
-        }
+            Ok(())
+        })?;
+        model = training
+            .take()
+            .ok_or_else(|| EmbedderError::Invalid("the model was lost in a failed step".into()))?;
         let train_seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
 
@@ -179,8 +208,8 @@ pub fn train(
 fn load_mix(
     mix: &MixConfig,
     config: &TrainConfig,
-) -> Result<(LabelledImages, PkSampler), EmbedderError> {
-    let set = data::load_train(&mix.data)?;
+) -> Result<(LabelledPictures, PkSampler), EmbedderError> {
+    let set = feed::load_train(&mix.data, &config.preprocess)?;
     let sampler = PkSampler::new(&set.labels, config.p, config.k).map_err(|source| {
         EmbedderError::MixSampler {
             dir: mix.data.dir.clone(),
@@ -188,6 +217,33 @@ fn load_mix(
         }
     })?;
     Ok((set, sampler))
+}
+
+/// Every batch of an epoch, drawn from `rng` in step order: the set by the schedule, P×K
+/// pictures, then a seed per picture for its augmentation (so workers can make the batches
+/// in any order and the run stays the same).
+fn plan_epoch(
+    schedule: &[BatchSource],
+    primary: &PkSampler,
+    mixed: Option<&(LabelledPictures, PkSampler)>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<BatchPlan> {
+    schedule
+        .iter()
+        .map(|&source| {
+            let (set, sampler) = match (source, mixed) {
+                (BatchSource::Mix, Some((_, sampler))) => (1, sampler),
+                _ => (0, primary),
+            };
+            let indices = sampler.batch(rng);
+            let seeds = indices.iter().map(|_| rng.random()).collect();
+            BatchPlan {
+                set,
+                indices,
+                seeds,
+            }
+        })
+        .collect()
 }
 
 /// Running loss sums of an epoch, per batch source.
@@ -216,22 +272,6 @@ impl LossSums {
     fn mix(&self) -> Option<f64> {
         (self.mix.1 > 0).then(|| self.mix.0 / self.mix.1 as f64)
     }
-}
-
-/// The batch's pictures, each distorted with its own seed drawn from `rng` so the work can
-/// run in parallel and still be reproducible.
-fn augmented(
-    set: &LabelledImages,
-    indices: &[usize],
-    augment: &Augment,
-    rng: &mut ChaCha8Rng,
-) -> Vec<RgbImage> {
-    let seeds: Vec<u64> = indices.iter().map(|_| rng.random()).collect();
-    indices
-        .par_iter()
-        .zip(seeds)
-        .map(|(&i, seed)| augment.apply(&set.images[i], &mut ChaCha8Rng::seed_from_u64(seed)))
-        .collect()
 }
 
 fn plot_curves(run: &RunDir, metrics: &[EpochMetrics]) -> Result<(), EmbedderError> {
@@ -347,6 +387,88 @@ mod tests {
             err.contains("mixed-in set") && err.contains("--pk"),
             "{err}"
         );
+    }
+
+    /// The thesis's network and loss on the fixture: 3 identities × 2 pictures a batch.
+    fn capsnet_msml(data: &Path, epochs: usize, seed: u64) -> TrainConfig {
+        let model = crate::embedder::EmbedderConfig::tiny(crate::embedder::Arch::Capsnet);
+        TrainConfig {
+            model,
+            loss: crate::embedder::loss::LossKind::Msml,
+            p: 3,
+            k: 2,
+            steps_per_epoch: Some(3),
+            seed,
+            ..config(data, epochs)
+        }
+    }
+
+    fn losses(metrics: &[EpochMetrics]) -> Vec<f64> {
+        metrics.iter().map(|m| m.loss).collect()
+    }
+
+    #[test]
+    fn two_devices_follow_the_loss_curve_of_one_device_with_their_whole_batch() {
+        let data = test_fixture::inshop();
+        let runs = tempfile::tempdir().unwrap();
+        let run = |name: &str, seed: u64, devices: Vec<usize>| {
+            let options = TrainOptions {
+                devices,
+                ..Default::default()
+            };
+            let config = capsnet_msml(data.path(), 4, seed);
+            losses(&train(&config, &runs.path().join(name), Backend::Flex, options).unwrap())
+        };
+        let one = run("one", 4, vec![]);
+        let two = run("two", 4, vec![0, 1]);
+        // Each device embeds 3 of the 6 pictures; the loss and its hardest pairs span all 6
+        // and the gradients are summed, so only the batch norms' per-shard statistics differ.
+        let worst = one
+            .iter()
+            .zip(&two)
+            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-6))
+            .fold(0.0, f64::max);
+        assert!(worst < 0.05, "one device {one:?}, two {two:?}");
+        // Not a tolerance anything passes: another seed's curve is farther off.
+        let other = run("other", 9, vec![]);
+        let apart = one
+            .iter()
+            .zip(&other)
+            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-6))
+            .fold(0.0, f64::max);
+        assert!(apart > worst * 2.0, "{one:?} vs seed 9 {other:?}");
+    }
+
+    #[test]
+    fn a_decoded_cache_trains_exactly_as_decoding_every_batch() {
+        let data = test_fixture::inshop();
+        let runs = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let config = capsnet_msml(data.path(), 2, 4);
+        let plain = train(
+            &config,
+            &runs.path().join("plain"),
+            Backend::Flex,
+            Default::default(),
+        )
+        .unwrap();
+        let cached_options = TrainOptions {
+            cache: Some(cache.path().to_path_buf()),
+            feed: FeedOptions {
+                workers: 3,
+                queue: 1,
+            },
+            ..Default::default()
+        };
+        let cached = train(
+            &config,
+            &runs.path().join("cached"),
+            Backend::Flex,
+            cached_options,
+        )
+        .unwrap();
+        assert_eq!(losses(&plain), losses(&cached));
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 1);
     }
 
     #[test]

@@ -42,4 +42,36 @@ impl Backend {
     pub fn training_device(self) -> Result<Device, BackendUnavailable> {
         Ok(self.device()?.autodiff())
     }
+
+    /// Device number `index` of this backend (`--devices`): the CUDA device of that number,
+    /// the wgpu discrete GPU of that number. `flex` has one device, the CPU, whatever the
+    /// number: several of them run replicas side by side on it, which checks the
+    /// data-parallel path without a GPU but does not make training faster.
+    pub fn device_at(self, index: usize) -> Result<Device, BackendUnavailable> {
+        match self {
+            Backend::Flex => {
+                let _ = index;
+                Ok(Device::flex())
+            }
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(index))),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => Err(BackendUnavailable("wgpu")),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Ok(Device::cuda(index)),
+            #[cfg(not(feature = "cuda"))]
+            Backend::Cuda => Err(BackendUnavailable("cuda")),
+        }
+    }
+
+    /// The training devices (gradients recorded) for `indices`; device 0 alone when empty.
+    pub fn training_devices(self, indices: &[usize]) -> Result<Vec<Device>, BackendUnavailable> {
+        if indices.is_empty() {
+            return Ok(vec![self.training_device()?]);
+        }
+        indices
+            .iter()
+            .map(|&i| Ok(self.device_at(i)?.autodiff()))
+            .collect()
+    }
 }

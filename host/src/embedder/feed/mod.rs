@@ -1,0 +1,86 @@
+//! The training data path: a training set's pictures ([`pictures`], in memory or files read
+//! on demand), the decoded cache that spares later epochs the JPEG decoding ([`cache`]),
+//! and the worker threads that make batches ahead of the network ([`loader`]).
+
+pub mod cache;
+pub mod loader;
+pub mod pictures;
+
+pub use cache::{CacheOutcome, DecodedCache};
+pub use loader::{BatchPlan, FeedOptions, Feeder, ReadyBatch};
+pub use pictures::{PictureFiles, Pictures, decode_side};
+
+use super::data::{DataFormat, DataSource, idx_images, inshop_labels};
+use super::error::EmbedderError;
+use crate::data::fmnist::FashionMnist;
+use crate::data::inshop::{EvalStatus, InShopDataset};
+use capsule_device::preprocess::PreprocessSpec;
+use indicatif::ProgressBar;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A training set: pictures with one identity label each.
+#[derive(Debug)]
+pub struct LabelledPictures {
+    pub pictures: Pictures,
+    pub labels: Vec<u32>,
+}
+
+impl LabelledPictures {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+}
+
+/// The training pictures of `source`, for a network preprocessing as `spec` says: In-shop
+/// pictures stay files (checked to exist, decoded when a batch needs them), Fashion-MNIST's
+/// are decoded now.
+pub fn load_train(
+    source: &DataSource,
+    spec: &PreprocessSpec,
+) -> Result<LabelledPictures, EmbedderError> {
+    match source.format {
+        DataFormat::Inshop => {
+            let data = InShopDataset::load(&source.dir)?;
+            let (paths, labels) = inshop_labels(&data, &[EvalStatus::Train], &mut HashMap::new());
+            Ok(LabelledPictures {
+                pictures: Pictures::Files(PictureFiles {
+                    paths,
+                    max_side: decode_side(spec),
+                    cache: None,
+                }),
+                labels,
+            })
+        }
+        DataFormat::Fmnist => {
+            let set = idx_images(&FashionMnist::load(&source.dir)?.train, source.limit);
+            Ok(LabelledPictures {
+                pictures: Pictures::Decoded(set.images),
+                labels: set.labels,
+            })
+        }
+    }
+}
+
+/// Puts the decoded cache in `dir` under `set`'s picture files (built on `feeder`'s workers
+/// when missing or stale). Pictures already in memory need none: `None`.
+pub fn attach_cache(
+    set: &mut LabelledPictures,
+    dir: &Path,
+    spec: &PreprocessSpec,
+    feeder: &Feeder,
+    progress: &ProgressBar,
+) -> Result<Option<CacheOutcome>, EmbedderError> {
+    let Pictures::Files(files) = &mut set.pictures else {
+        return Ok(None);
+    };
+    let (cache, outcome) = feeder.install(|| {
+        DecodedCache::open_or_build(dir, &files.paths, files.max_side, spec, progress)
+    })?;
+    files.cache = Some(cache);
+    Ok(Some(outcome))
+}
