@@ -2,6 +2,7 @@
 //! only parses and dispatches, so tests can run any command in-process with [`run`].
 
 mod args;
+mod bench;
 mod bundle;
 mod data;
 mod embedder;
@@ -62,6 +63,9 @@ pub enum Command {
     /// Stylist tools: node features for the garment graph.
     #[command(subcommand)]
     Stylist(stylist::StylistCommand),
+    /// Benchmarks of the host side (not tests): the training data path.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Runs a command line (the first item is the program name).
@@ -88,5 +92,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Train(command) => train::run(command),
         Command::Stylist(command) => stylist::run(command),
         Command::Pipeline(args) => pipeline::run(args),
+        Command::Bench(command) => bench::run(command),
     }
 }

@@ -16,7 +16,7 @@ use capsule_device::fsutil::write_atomic_with;
 use capsule_device::preprocess::PreprocessSpec;
 use image::RgbImage;
 use indicatif::ProgressBar;
-use memmap2::{Mmap, UncheckedAdvice};
+use memmap2::{Advice, Mmap, UncheckedAdvice};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -105,6 +105,9 @@ impl DecodedCache {
             path: path.to_path_buf(),
             source,
         })?;
+        // Batches read pictures in random order: no readahead or fault-around, which would
+        // map neighbouring pictures' pages that `get` then never drops.
+        let _ = map.advise(Advice::Random);
         if map.len() < HEADER_LEN + 8 || &map[..8] != MAGIC {
             return Err(bad("not a decoded cache"));
         }
