@@ -10,7 +10,7 @@
 //! sha256), count `u64`; the pictures' RGB bytes one after another; the index, `count` ×
 //! (offset `u64`, width `u32`, height `u32`); the index's offset `u64`.
 
-use super::pictures::read_picture;
+use super::decode::read_picture;
 use crate::data::DataError;
 use capsule_device::fsutil::write_atomic_with;
 use capsule_device::preprocess::PreprocessSpec;
@@ -26,6 +26,8 @@ const MAGIC: &[u8; 8] = b"CAPSDEC\0";
 const VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 4 + 32 + 8;
 const INDEX_ENTRY_LEN: usize = 16;
+/// Linux's default `fault_around_bytes`: how much of the page cache one fault maps.
+const FAULT_AROUND: usize = 64 * 1024;
 /// Pictures decoded at once while building (bounds the memory the build holds).
 const BUILD_CHUNK: usize = 256;
 
@@ -163,11 +165,19 @@ impl DecodedCache {
         // The pages just read would otherwise stay resident and count against the process
         // as the epochs touch the whole set; dropping them keeps memory flat in the set size
         // (they stay in the page cache, so the next read is still a memory copy).
-        // SAFETY: the mapping is read-only and file-backed, and nothing borrows this range
-        // (the bytes were copied): after MADV_DONTNEED a read faults the same file bytes in.
+        // SAFETY: the mapping is read-only and file-backed, so dropping pages never changes
+        // what anyone reads (this range was copied; a worker reading a neighbour meanwhile
+        // faults the same file bytes back in).
+        // The kernel maps up to FAULT_AROUND bytes of cached pages around each fault (even
+        // for random access), so the whole aligned window around the picture is dropped.
+        let start = entry.offset / FAULT_AROUND * FAULT_AROUND;
+        let end = (entry.offset + len)
+            .div_ceil(FAULT_AROUND)
+            .saturating_mul(FAULT_AROUND)
+            .min(self.map.len());
         let _ = unsafe {
             self.map
-                .unchecked_advise_range(UncheckedAdvice::DontNeed, entry.offset, len.max(1))
+                .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
         };
         RgbImage::from_raw(entry.width, entry.height, bytes)
             .ok_or_else(|| DataError::file(&self.path, format!("picture {index}: bad size")))

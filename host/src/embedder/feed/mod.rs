@@ -1,14 +1,16 @@
 //! The training data path: a training set's pictures ([`pictures`], in memory or files read
-//! on demand), the decoded cache that spares later epochs the JPEG decoding ([`cache`]),
+//! on demand, decoded by [`decode`]), the decoded cache that spares later epochs the JPEG decoding ([`cache`]),
 //! and the worker threads that make batches ahead of the network ([`loader`]).
 
 pub mod cache;
+pub mod decode;
 pub mod loader;
 pub mod pictures;
 
 pub use cache::{CacheOutcome, DecodedCache};
+pub use decode::decode_side;
 pub use loader::{BatchPlan, FeedOptions, Feeder, ReadyBatch};
-pub use pictures::{PictureFiles, Pictures, decode_side};
+pub use pictures::{PictureFiles, Pictures};
 
 use super::data::{DataFormat, DataSource, idx_images, inshop_labels};
 use super::error::EmbedderError;

@@ -3,21 +3,11 @@
 //! when there is one.
 
 use super::cache::DecodedCache;
+use super::decode::read_picture;
 use crate::data::DataError;
-use capsule_device::preprocess::PreprocessSpec;
-use image::{RgbImage, imageops};
+use image::RgbImage;
 use std::borrow::Cow;
 use std::path::PathBuf;
-
-/// Pictures are decoded no larger than this many times the network's input side: room for
-/// the augmentation's random crop and the garment crop, without keeping (or caching) the
-/// full resolution of a 1101×750 In-shop original. Part of the cache's key.
-pub const DECODE_SIDE_PER_INPUT: u32 = 2;
-
-/// The longest side a picture is decoded to for a network of this preprocessing.
-pub fn decode_side(spec: &PreprocessSpec) -> u32 {
-    spec.size.saturating_mul(DECODE_SIDE_PER_INPUT).max(1)
-}
 
 /// The pictures of one training set, by index.
 #[derive(Debug)]
@@ -32,7 +22,7 @@ pub enum Pictures {
 #[derive(Debug)]
 pub struct PictureFiles {
     pub paths: Vec<PathBuf>,
-    /// Longest side after decoding (see [`decode_side`]).
+    /// Longest side after decoding (see [`super::decode_side`]).
     pub max_side: u32,
     pub cache: Option<DecodedCache>,
 }
@@ -77,44 +67,9 @@ fn out_of_range(index: usize, len: usize) -> DataError {
     )
 }
 
-/// Decodes `path` as RGB, scaled down (keeping its aspect) so its longest side is at most
-/// `max_side`; smaller pictures are left as they are.
-pub fn read_picture(path: &std::path::Path, max_side: u32) -> Result<RgbImage, DataError> {
-    let picture = image::open(path)
-        .map_err(|e| DataError::image(path, "decode", e))?
-        .to_rgb8();
-    Ok(fit_within(picture, max_side))
-}
-
-/// `picture` scaled down to fit `max_side` (triangle filter, as the preprocessing resizes).
-pub fn fit_within(picture: RgbImage, max_side: u32) -> RgbImage {
-    let (w, h) = picture.dimensions();
-    let longest = w.max(h);
-    if longest <= max_side || max_side == 0 {
-        return picture;
-    }
-    let scale = max_side as f64 / longest as f64;
-    let nw = ((w as f64 * scale).round() as u32).clamp(1, max_side);
-    let nh = ((h as f64 * scale).round() as u32).clamp(1, max_side);
-    imageops::resize(&picture, nw, nh, imageops::FilterType::Triangle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn large_pictures_shrink_to_the_decode_side_and_small_ones_stay() {
-        let spec = PreprocessSpec {
-            size: 32,
-            ..PreprocessSpec::default()
-        };
-        assert_eq!(decode_side(&spec), 64);
-        let wide = fit_within(RgbImage::new(200, 100), 64);
-        assert_eq!(wide.dimensions(), (64, 32));
-        let small = fit_within(RgbImage::new(40, 20), 64);
-        assert_eq!(small.dimensions(), (40, 20));
-    }
 
     #[test]
     fn an_index_past_the_end_is_an_error_not_a_panic() {
