@@ -1,5 +1,5 @@
 //! The decoded cache: every picture of a training set decoded once (to the network's decode
-//! side) into one file that later epochs and later runs memory-map instead of decoding JPEG.
+//! side) into one file that later epochs and later runs read instead of decoding JPEG.
 //!
 //! The file is written durably (new file, fsync, rename) and named by what it depends on: the
 //! picture files (path, size, modification time), the decode side and the whole
@@ -16,26 +16,26 @@ use capsule_device::fsutil::write_atomic_with;
 use capsule_device::preprocess::PreprocessSpec;
 use image::RgbImage;
 use indicatif::ProgressBar;
-use memmap2::{Advice, Mmap, UncheckedAdvice};
+use memmap2::Mmap;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"CAPSDEC\0";
 const VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 4 + 32 + 8;
 const INDEX_ENTRY_LEN: usize = 16;
-/// Linux's default `fault_around_bytes`: how much of the page cache one fault maps.
-const FAULT_AROUND: usize = 64 * 1024;
 /// Pictures decoded at once while building (bounds the memory the build holds).
 const BUILD_CHUNK: usize = 256;
 
-/// A memory-mapped decoded cache, checked against its key when opened.
+/// A decoded cache, checked against its key when opened (memory-mapped to check the header
+/// and read the index; pictures are read with `pread`).
 #[derive(Debug)]
 pub struct DecodedCache {
     path: PathBuf,
-    map: Mmap,
+    file: std::fs::File,
     entries: Vec<Entry>,
 }
 
@@ -107,9 +107,6 @@ impl DecodedCache {
             path: path.to_path_buf(),
             source,
         })?;
-        // Batches read pictures in random order: no readahead or fault-around, which would
-        // map neighbouring pictures' pages that `get` then never drops.
-        let _ = map.advise(Advice::Random);
         if map.len() < HEADER_LEN + 8 || &map[..8] != MAGIC {
             return Err(bad("not a decoded cache"));
         }
@@ -142,7 +139,7 @@ impl DecodedCache {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            map,
+            file,
             entries,
         })
     }
@@ -161,24 +158,17 @@ impl DecodedCache {
             )
         })?;
         let len = entry.width as usize * entry.height as usize * 3;
-        let bytes = self.map[entry.offset..entry.offset + len].to_vec();
-        // The pages just read would otherwise stay resident and count against the process
-        // as the epochs touch the whole set; dropping them keeps memory flat in the set size
-        // (they stay in the page cache, so the next read is still a memory copy).
-        // SAFETY: the mapping is read-only and file-backed, so dropping pages never changes
-        // what anyone reads (this range was copied; a worker reading a neighbour meanwhile
-        // faults the same file bytes back in).
-        // The kernel maps up to FAULT_AROUND bytes of cached pages around each fault (even
-        // for random access), so the whole aligned window around the picture is dropped.
-        let start = entry.offset / FAULT_AROUND * FAULT_AROUND;
-        let end = (entry.offset + len)
-            .div_ceil(FAULT_AROUND)
-            .saturating_mul(FAULT_AROUND)
-            .min(self.map.len());
-        let _ = unsafe {
-            self.map
-                .unchecked_advise_range(UncheckedAdvice::DontNeed, start, end - start)
-        };
+        // Read with pread rather than through the mapping: mapped pages would stay resident
+        // and count against the process as epochs touch the whole set (and dropping them
+        // after each read, with the kernel's fault-around, cost 4-7x the throughput: docs/
+        // results.md). The page cache still serves the bytes, so this is a memory copy.
+        let mut bytes = vec![0u8; len];
+        self.file
+            .read_exact_at(&mut bytes, entry.offset as u64)
+            .map_err(|source| DataError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
         RgbImage::from_raw(entry.width, entry.height, bytes)
             .ok_or_else(|| DataError::file(&self.path, format!("picture {index}: bad size")))
     }
