@@ -72,7 +72,7 @@ pub struct TrainMachineArgs {
     /// Batches the workers may finish ahead of the network.
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub queue: usize,
-    /// Decode the training pictures once into a memory-mapped cache in DIR, so later epochs
+    /// Decode the training pictures once into a cache file in DIR, so later epochs
     /// and runs skip JPEG decoding (rebuilt by itself when the pictures or the preprocessing
     /// change; one file per set, pictures at up to twice the input side).
     #[arg(long, value_name = "DIR")]

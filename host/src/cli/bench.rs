@@ -13,7 +13,7 @@ use crate::training::progress;
 use anyhow::{Context, Result};
 use capsule_device::preprocess::PreprocessSpec;
 use clap::{Args, Subcommand};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -109,27 +109,13 @@ pub fn data_path(args: &DataPathArgs) -> Result<DataPathReport> {
     let mut set = feed::load_train(&source, &spec)
         .with_context(|| format!("loading {}", args.data.display()))?;
     let cache = match &options.cache {
-        Some(dir) => {
-            let bar = progress::bar(set.len() as u64, "pictures");
-            bar.set_prefix("decoding into the cache");
-            let outcome = feed::attach_cache(&mut set, dir, &spec, &feeder, &bar)?;
-            bar.finish_and_clear();
-            outcome
-        }
+        Some(dir) => feed::attach_cache(&mut set, dir, &spec, &feeder, true)?,
         None => None,
     };
     let sampler = PkSampler::new(&set.labels, 8, 4)?;
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let plans: Vec<BatchPlan> = (0..args.batches)
-        .map(|_| {
-            let indices = sampler.batch(&mut rng);
-            let seeds = indices.iter().map(|_| rng.random()).collect();
-            BatchPlan {
-                set: 0,
-                indices,
-                seeds,
-            }
-        })
+        .map(|_| BatchPlan::draw(0, &sampler, &mut rng))
         .collect();
     let bar = progress::bar(args.batches as u64, "batches");
     let started = Instant::now();

@@ -142,7 +142,8 @@ pub fn inshop_labels(
         .unzip()
 }
 
-fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
+/// Decodes `path` as RGB.
+pub fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
     image::open(path)
         .map(|i| i.to_rgb8())
         .map_err(|e| DataError::image(path, "decode", e))
@@ -170,10 +171,17 @@ pub fn batch_tensor(
         .par_chunks_mut(len)
         .zip(images.par_iter())
         .try_for_each(|(out, image)| preprocess_into(image, spec, out))?;
-    Ok(Tensor::from_data(
-        TensorData::new(buffer, spec.input_shape(images.len())),
-        device,
-    ))
+    Ok(pixels_tensor(buffer, spec, images.len(), device))
+}
+
+/// `count` pictures' preprocessed values (the spec's layout) as one batch on `device`.
+pub fn pixels_tensor(
+    pixels: Vec<f32>,
+    spec: &PreprocessSpec,
+    count: usize,
+    device: &Device,
+) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(pixels, spec.input_shape(count)), device)
 }
 
 /// Embeds `images` with `model` in batches of `batch_size`. Returns the row-major

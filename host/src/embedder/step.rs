@@ -9,11 +9,11 @@
 //! statistics (as in any data-parallel training without synchronised batch norm).
 
 use super::config::TrainConfig;
+use super::data::pixels_tensor;
 use super::model::Embedder;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
 use burn::prelude::*;
-use capsule_device::preprocess::PreprocessSpec;
 
 /// The devices a run trains on (with gradients recorded); the first gathers and holds the loss.
 pub struct Devices(pub Vec<Device>);
@@ -41,7 +41,7 @@ pub fn train_step(
             .compute(embeddings, labels, config.margin, config.temperature)
     };
     if devices.0.len() == 1 {
-        let x = batch(pixels, spec, labels.len(), devices.first());
+        let x = pixels_tensor(pixels, spec, labels.len(), devices.first());
         let loss = loss_of(model.forward(x));
         let value = loss.clone().into_scalar::<f32>() as f64;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
@@ -58,7 +58,7 @@ pub fn train_step(
             continue;
         }
         let replica = model.clone().fork(device);
-        let x = batch(
+        let x = pixels_tensor(
             pixels[start * len..(start + size) * len].to_vec(),
             spec,
             size,
@@ -86,10 +86,6 @@ pub fn train_step(
         optimizer.step_multi(config.learning_rate, model, per_device),
         value,
     )
-}
-
-fn batch(pixels: Vec<f32>, spec: &PreprocessSpec, count: usize, device: &Device) -> Tensor<4> {
-    Tensor::from_data(TensorData::new(pixels, spec.input_shape(count)), device)
 }
 
 /// `total` pictures split into `parts` contiguous shards, as even as they go (larger first).

@@ -18,7 +18,7 @@ use crate::training::plot::{self, Panel, Series};
 use crate::training::{Backend, RunDir, progress};
 use burn::module::Module;
 use burn::optim::AdamConfig;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -80,13 +80,13 @@ pub fn train(
     let feeder = Feeder::new(options.feed)?;
     let mut train_set = feed::load_train(&config.data, &config.preprocess)?;
     if let Some(dir) = &options.cache {
-        let bar = progress::bar(train_set.len() as u64, "pictures");
-        bar.set_prefix("decoding into the cache");
-        if !options.progress {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        let outcome = feed::attach_cache(&mut train_set, dir, &config.preprocess, &feeder, &bar)?;
-        bar.finish_and_clear();
+        let outcome = feed::attach_cache(
+            &mut train_set,
+            dir,
+            &config.preprocess,
+            &feeder,
+            options.progress,
+        )?;
         if let (true, Some(CacheOutcome::Built { seconds })) = (options.progress, outcome) {
             eprintln!(
                 "decoded {} training pictures into {} in {seconds:.1} s",
@@ -219,9 +219,8 @@ fn load_mix(
     Ok((set, sampler))
 }
 
-/// Every batch of an epoch, drawn from `rng` in step order: the set by the schedule, P×K
-/// pictures, then a seed per picture for its augmentation (so workers can make the batches
-/// in any order and the run stays the same).
+/// Every batch of an epoch, drawn from `rng` in step order, each from the set the schedule
+/// names.
 fn plan_epoch(
     schedule: &[BatchSource],
     primary: &PkSampler,
@@ -230,18 +229,9 @@ fn plan_epoch(
 ) -> Vec<BatchPlan> {
     schedule
         .iter()
-        .map(|&source| {
-            let (set, sampler) = match (source, mixed) {
-                (BatchSource::Mix, Some((_, sampler))) => (1, sampler),
-                _ => (0, primary),
-            };
-            let indices = sampler.batch(rng);
-            let seeds = indices.iter().map(|_| rng.random()).collect();
-            BatchPlan {
-                set,
-                indices,
-                seeds,
-            }
+        .map(|&source| match (source, mixed) {
+            (BatchSource::Mix, Some((_, sampler))) => BatchPlan::draw(1, sampler, rng),
+            _ => BatchPlan::draw(0, primary, rng),
         })
         .collect()
 }

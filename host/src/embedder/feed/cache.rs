@@ -16,7 +16,6 @@ use capsule_device::fsutil::write_atomic_with;
 use capsule_device::preprocess::PreprocessSpec;
 use image::RgbImage;
 use indicatif::ProgressBar;
-use memmap2::Mmap;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -30,8 +29,7 @@ const INDEX_ENTRY_LEN: usize = 16;
 /// Pictures decoded at once while building (bounds the memory the build holds).
 const BUILD_CHUNK: usize = 256;
 
-/// A decoded cache, checked against its key when opened (memory-mapped to check the header
-/// and read the index; pictures are read with `pread`).
+/// A decoded cache, checked against its key when opened; pictures are read with `pread`.
 #[derive(Debug)]
 pub struct DecodedCache {
     path: PathBuf,
@@ -93,43 +91,46 @@ impl DecodedCache {
         ))
     }
 
-    /// Maps `path` and checks its header, key, count and index.
+    /// Opens `path` and checks its header, key, count and index.
     fn open(path: &Path, key: &[u8; 32], count: usize) -> Result<Self, DataError> {
         let bad = |problem: &str| DataError::file(path, format!("decoded cache: {problem}"));
-        let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        let io = |source| DataError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        // SAFETY: the file is ours, written once under a name of its own and only ever
-        // replaced by a rename (which leaves this mapping's inode as it was); nobody
-        // writes into it while it is mapped.
-        let map = unsafe { Mmap::map(&file) }.map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if map.len() < HEADER_LEN + 8 || &map[..8] != MAGIC {
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let file_len = file.metadata().map_err(io)?.len() as usize;
+        if file_len < HEADER_LEN + 8 {
             return Err(bad("not a decoded cache"));
         }
-        if u32_at(&map, 8) != VERSION {
+        let read = |at: usize, len: usize| {
+            let mut bytes = vec![0u8; len];
+            file.read_exact_at(&mut bytes, at as u64).map(|()| bytes)
+        };
+        let header = read(0, HEADER_LEN).map_err(io)?;
+        if &header[..8] != MAGIC {
+            return Err(bad("not a decoded cache"));
+        }
+        if u32_at(&header, 8) != VERSION {
             return Err(bad("another version"));
         }
-        if &map[16..48] != key || u64_at(&map, 48) as usize != count {
+        if &header[16..48] != key || u64_at(&header, 48) as usize != count {
             return Err(bad("made for other pictures or another preprocessing"));
         }
-        let index_at = u64_at(&map, map.len() - 8) as usize;
+        let index_at = u64_at(&read(file_len - 8, 8).map_err(io)?, 0) as usize;
         let index_len = count
             .checked_mul(INDEX_ENTRY_LEN)
             .ok_or_else(|| bad("count"))?;
-        if index_at < HEADER_LEN || index_at.checked_add(index_len) != Some(map.len() - 8) {
+        if index_at < HEADER_LEN || index_at.checked_add(index_len) != Some(file_len - 8) {
             return Err(bad("truncated or damaged index"));
         }
+        let index = read(index_at, index_len).map_err(io)?;
         let mut entries = Vec::with_capacity(count);
-        for i in 0..count {
-            let at = index_at + i * INDEX_ENTRY_LEN;
+        for (i, raw) in index.chunks_exact(INDEX_ENTRY_LEN).enumerate() {
             let entry = Entry {
-                offset: u64_at(&map, at) as usize,
-                width: u32_at(&map, at + 8),
-                height: u32_at(&map, at + 12),
+                offset: u64_at(raw, 0) as usize,
+                width: u32_at(raw, 8),
+                height: u32_at(raw, 12),
             };
             let len = entry.width as usize * entry.height as usize * 3;
             if entry.offset < HEADER_LEN || entry.offset.saturating_add(len) > index_at {
@@ -149,7 +150,7 @@ impl DecodedCache {
         &self.path
     }
 
-    /// Picture `index`, copied out of the mapping.
+    /// Picture `index`, read from the file.
     pub fn get(&self, index: usize) -> Result<RgbImage, DataError> {
         let entry = self.entries.get(index).ok_or_else(|| {
             DataError::file(
@@ -158,10 +159,10 @@ impl DecodedCache {
             )
         })?;
         let len = entry.width as usize * entry.height as usize * 3;
-        // Read with pread rather than through the mapping: mapped pages would stay resident
-        // and count against the process as epochs touch the whole set (and dropping them
-        // after each read, with the kernel's fault-around, cost 4-7x the throughput: docs/
-        // results.md). The page cache still serves the bytes, so this is a memory copy.
+        // Read with pread rather than through a memory map: mapped pages stayed resident and
+        // counted against the process as epochs touched the whole set, and dropping them
+        // after each read (with the kernel's fault-around) cost 4-7x the throughput
+        // (docs/results.md). The page cache still serves the bytes: a memory copy.
         let mut bytes = vec![0u8; len];
         self.file
             .read_exact_at(&mut bytes, entry.offset as u64)

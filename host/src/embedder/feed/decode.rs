@@ -1,6 +1,7 @@
 //! Decoding a training picture: RGB, no larger than the network needs.
 
 use crate::data::DataError;
+use crate::embedder::data::read_rgb;
 use capsule_device::preprocess::PreprocessSpec;
 use image::{RgbImage, imageops};
 
@@ -17,10 +18,7 @@ pub fn decode_side(spec: &PreprocessSpec) -> u32 {
 /// Decodes `path` as RGB, scaled down (keeping its aspect) so its longest side is at most
 /// `max_side`; smaller pictures are left as they are.
 pub fn read_picture(path: &std::path::Path, max_side: u32) -> Result<RgbImage, DataError> {
-    let picture = image::open(path)
-        .map_err(|e| DataError::image(path, "decode", e))?
-        .to_rgb8();
-    Ok(fit_within(picture, max_side))
+    Ok(fit_within(read_rgb(path)?, max_side))
 }
 
 /// `picture` scaled down to fit `max_side` (triangle filter, as the preprocessing resizes).

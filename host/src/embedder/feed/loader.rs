@@ -7,8 +7,9 @@
 use super::LabelledPictures;
 use crate::embedder::augment::Augment;
 use crate::embedder::error::EmbedderError;
+use crate::embedder::sampler::PkSampler;
 use capsule_device::preprocess::{PreprocessSpec, preprocess_into};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::sync::mpsc;
@@ -20,6 +21,21 @@ pub struct BatchPlan {
     pub set: usize,
     pub indices: Vec<usize>,
     pub seeds: Vec<u64>,
+}
+
+impl BatchPlan {
+    /// The next batch of set `set`: P×K pictures from `sampler`, then a seed per picture for
+    /// its augmentation, both drawn from `rng` (so workers can make batches in any order and
+    /// a run stays the same).
+    pub fn draw(set: usize, sampler: &PkSampler, rng: &mut impl Rng) -> Self {
+        let indices = sampler.batch(rng);
+        let seeds = indices.iter().map(|_| rng.random()).collect();
+        Self {
+            set,
+            indices,
+            seeds,
+        }
+    }
 }
 
 /// A batch ready for the network: preprocessed values in the spec's layout, and labels.

@@ -16,8 +16,8 @@ use super::data::{DataFormat, DataSource, idx_images, inshop_labels};
 use super::error::EmbedderError;
 use crate::data::fmnist::FashionMnist;
 use crate::data::inshop::{EvalStatus, InShopDataset};
+use crate::training::progress;
 use capsule_device::preprocess::PreprocessSpec;
-use indicatif::ProgressBar;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -69,20 +69,26 @@ pub fn load_train(
 }
 
 /// Puts the decoded cache in `dir` under `set`'s picture files (built on `feeder`'s workers
-/// when missing or stale). Pictures already in memory need none: `None`.
+/// when missing or stale, with a progress bar if `show_progress`). Pictures already in
+/// memory need none: `None`.
 pub fn attach_cache(
     set: &mut LabelledPictures,
     dir: &Path,
     spec: &PreprocessSpec,
     feeder: &Feeder,
-    progress: &ProgressBar,
+    show_progress: bool,
 ) -> Result<Option<CacheOutcome>, EmbedderError> {
     let Pictures::Files(files) = &mut set.pictures else {
         return Ok(None);
     };
-    let (cache, outcome) = feeder.install(|| {
-        DecodedCache::open_or_build(dir, &files.paths, files.max_side, spec, progress)
-    })?;
+    let bar = progress::bar(files.paths.len() as u64, "pictures");
+    bar.set_prefix("decoding into the cache");
+    if !show_progress {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let (cache, outcome) = feeder
+        .install(|| DecodedCache::open_or_build(dir, &files.paths, files.max_side, spec, &bar))?;
+    bar.finish_and_clear();
     files.cache = Some(cache);
     Ok(Some(outcome))
 }
