@@ -74,7 +74,9 @@ pub struct TrainMachineArgs {
     pub queue: usize,
     /// Decode the training pictures once into a cache file in DIR, so later epochs
     /// and runs skip JPEG decoding (rebuilt by itself when the pictures or the preprocessing
-    /// change; one file per set, pictures at up to twice the input side).
+    /// change; one file per set, pictures at up to twice the input side). With
+    /// --frozen-features the backbone's stored features go here too, named by all they
+    /// depend on, so runs that differ only above the backbone share them.
     #[arg(long, value_name = "DIR")]
     pub data_cache: Option<PathBuf>,
 }

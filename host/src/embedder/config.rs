@@ -43,6 +43,21 @@ pub struct TrainConfig {
     /// `None` for nets without one (and a backbone trained from scratch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pretrained: Option<std::path::PathBuf>,
+    /// Train above the frozen backbone on its stored features (`--frozen-features`);
+    /// absent: every batch runs through the whole network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_features: Option<FrozenFeatures>,
+}
+
+/// How many augmented copies of every training picture the frozen backbone's features are
+/// stored for (see `super::frozen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrozenFeatures {
+    /// Copies of each picture of the run's own set.
+    pub variants: usize,
+    /// Copies of each picture of the mixed-in set.
+    pub mix_variants: usize,
 }
 
 /// The soft-MSML temperature when a config does not say. Distances of unit embeddings lie
@@ -68,6 +83,18 @@ impl TrainConfig {
                 "soft-msml needs a positive --temperature; got {}",
                 self.temperature
             )));
+        }
+        if let Some(f) = &self.frozen_features {
+            if !self.model.backbone.as_ref().is_some_and(|b| b.frozen) {
+                return Err(EmbedderError::Invalid(
+                    "--frozen-features needs a preset with a frozen backbone (e.g. lite0)".into(),
+                ));
+            }
+            if f.variants == 0 || f.mix_variants == 0 {
+                return Err(EmbedderError::Invalid(
+                    "--frozen-features needs at least one copy of every picture".into(),
+                ));
+            }
         }
         if let Some(m) = &self.mix
             && m.ratio == 0
@@ -114,6 +141,7 @@ pub(crate) mod tests {
             augment: Augment::default(),
             mix: None,
             pretrained: None,
+            frozen_features: None,
         }
     }
 

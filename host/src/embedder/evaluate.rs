@@ -85,7 +85,7 @@ impl std::fmt::Display for RetrievalScores {
 }
 
 impl RetrievalScores {
-    fn from_values(v: &[f64]) -> Self {
+    pub(crate) fn from_values(v: &[f64]) -> Self {
         Self {
             recall_at_1: v[0],
             recall_at_5: v[1],

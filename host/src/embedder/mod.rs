@@ -21,6 +21,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod feed;
+pub mod frozen;
 pub mod inference;
 pub mod loss;
 pub mod mix;

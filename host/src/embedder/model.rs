@@ -287,10 +287,16 @@ pub struct Embedder {
 impl Embedder {
     /// The unit-length embeddings of a batch.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let features = match &self.backbone {
-            Some(backbone) => self.stem.forward(backbone.forward(images)),
-            None => self.stem.forward(images),
-        };
+        match &self.backbone {
+            Some(backbone) => self.embed_features(backbone.forward(images)),
+            None => self.embed_features(images),
+        }
+    }
+
+    /// The embeddings of what the SE-residual stem reads: the backbone's feature map, or the
+    /// pictures of a net without a backbone (training on stored features starts here).
+    pub fn embed_features(&self, input: Tensor<4>) -> Tensor<2> {
+        let features = self.stem.forward(input);
         let raw = match (&self.capsules, &self.projection) {
             (Some(head), _) => head.forward(features),
             (None, Some(linear)) => {
@@ -414,6 +420,49 @@ mod tests {
                 "{arch:?} {preset}: {ms:.2} ms per 64 px picture, {} params",
                 model.num_params()
             );
+        }
+    }
+
+    /// Training throughput of the lite0 preset's head alone (what trains on a frozen
+    /// backbone's features) against the whole network, P×K = 32, soft-MSML, Adam, flex.
+    /// Run with `RAYON_NUM_THREADS=2 cargo test --release -p capsule-host --lib -- --ignored
+    /// --nocapture head_training_throughput`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn head_training_throughput() {
+        use burn::optim::{AdamConfig, GradientsParams};
+        let device = Device::flex().autodiff();
+        let config = EmbedderConfig::lite0(Arch::Capsnet);
+        let labels: Vec<u32> = (0..32).map(|i| i / 4).collect();
+        let mut model = config.init(&device).unwrap();
+        let mut optim = AdamConfig::new().init();
+        let runs = 5;
+        for (name, head_only) in [("head on cached features", true), ("whole network", false)] {
+            let start = std::time::Instant::now();
+            for _ in 0..runs {
+                let out = if head_only {
+                    let x = Tensor::<4>::random(
+                        [32, 112, 8, 8],
+                        burn::tensor::Distribution::Normal(0.0, 1.0),
+                        &device,
+                    );
+                    let f = model.stem.forward(x);
+                    l2_normalize(model.capsules.as_ref().unwrap().forward(f))
+                } else {
+                    let x = Tensor::<4>::random(
+                        [32, 3, 128, 128],
+                        burn::tensor::Distribution::Normal(0.0, 1.0),
+                        &device,
+                    );
+                    model.forward(x)
+                };
+                let loss =
+                    crate::embedder::loss::LossKind::SoftMsml.compute(out, &labels, 0.3, 0.1);
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(1e-3, model, grads);
+            }
+            let s = start.elapsed().as_secs_f64();
+            println!("{name}: {:.0} pictures/s", (runs * 32) as f64 / s);
         }
     }
 }

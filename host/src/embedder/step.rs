@@ -9,7 +9,6 @@
 //! statistics (as in any data-parallel training without synchronised batch norm).
 
 use super::config::TrainConfig;
-use super::data::pixels_tensor;
 use super::model::Embedder;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer, MultiGradientsParams};
@@ -24,31 +23,55 @@ impl Devices {
     }
 }
 
-/// One step over a batch of preprocessed `pixels` (NCHW, `labels.len()` pictures). Returns
-/// the updated model and the loss before the step.
+/// What a batch holds: preprocessed pictures for the whole network, or a frozen
+/// backbone's stored features for the layers above it. Either way row-major NCHW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepInput {
+    Pictures { channels: usize, side: usize },
+    Features { channels: usize, side: usize },
+}
+
+impl StepInput {
+    fn shape(self, count: usize) -> [usize; 4] {
+        let (Self::Pictures { channels, side } | Self::Features { channels, side }) = self;
+        [count, channels, side, side]
+    }
+
+    fn embed(self, model: &Embedder, x: Tensor<4>) -> Tensor<2> {
+        match self {
+            Self::Pictures { .. } => model.forward(x),
+            Self::Features { .. } => model.embed_features(x),
+        }
+    }
+}
+
+/// One step over a batch of `values` (laid out as `input` says, `labels.len()` rows).
+/// Returns the updated model and the loss before the step.
 pub fn train_step(
     model: Embedder,
     optimizer: &mut ModuleOptimizer,
     devices: &Devices,
     config: &TrainConfig,
-    pixels: Vec<f32>,
+    (input, values): (StepInput, Vec<f32>),
     labels: &[u32],
 ) -> (Embedder, f64) {
-    let spec = &config.preprocess;
     let loss_of = |embeddings| {
         config
             .loss
             .compute(embeddings, labels, config.margin, config.temperature)
     };
+    let tensor = |values: Vec<f32>, count: usize, device: &Device| {
+        Tensor::<4>::from_data(TensorData::new(values, input.shape(count)), device)
+    };
     if devices.0.len() == 1 {
-        let x = pixels_tensor(pixels, spec, labels.len(), devices.first());
-        let loss = loss_of(model.forward(x));
+        let x = tensor(values, labels.len(), devices.first());
+        let loss = loss_of(input.embed(&model, x));
         let value = loss.clone().into_scalar::<f32>() as f64;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         return (optimizer.step(config.learning_rate, model, grads), value);
     }
 
-    let len = spec.input_len();
+    let len = input.shape(1).iter().product::<usize>();
     let shards = shard_sizes(labels.len(), devices.0.len());
     let mut replicas = Vec::with_capacity(shards.len());
     let mut embeddings = Vec::with_capacity(shards.len());
@@ -58,13 +81,12 @@ pub fn train_step(
             continue;
         }
         let replica = model.clone().fork(device);
-        let x = pixels_tensor(
-            pixels[start * len..(start + size) * len].to_vec(),
-            spec,
+        let x = tensor(
+            values[start * len..(start + size) * len].to_vec(),
             size,
             device,
         );
-        embeddings.push(replica.forward(x).to_device(devices.first()));
+        embeddings.push(input.embed(&replica, x).to_device(devices.first()));
         replicas.push((replica, device.clone()));
         start += size;
     }

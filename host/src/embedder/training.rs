@@ -10,9 +10,10 @@ use super::data;
 use super::error::EmbedderError;
 use super::evaluate::evaluate;
 use super::feed::{self, BatchPlan, CacheOutcome, FeedOptions, Feeder, LabelledPictures};
+use super::frozen::FrozenRun;
 use super::mix::{self, BatchSource, MixConfig};
 use super::sampler::PkSampler;
-use super::step::{Devices, train_step};
+use super::step::{Devices, StepInput, train_step};
 use crate::training::checkpoint::{self, Resumed, reseed_after_first_epoch, store_or_check_config};
 use crate::training::plot::{self, Panel, Series};
 use crate::training::{Backend, RunDir, progress};
@@ -128,6 +129,27 @@ pub fn train(
     } = checkpoint::resume(&run, fresh, AdamConfig::new().init())?;
     model = config.model.prepare(model);
     metrics.truncate(epochs_done);
+    let mut sets = vec![&train_set];
+    sets.extend(mixed.as_ref().map(|(set, _)| set));
+    let frozen = match &config.frozen_features {
+        Some(frozen) => Some(FrozenRun::prepare(
+            config,
+            frozen,
+            &run,
+            options.cache.as_deref(),
+            &sets,
+            &eval_set,
+            &model.valid(),
+            &eval_device,
+            &feeder,
+            options.progress,
+        )?),
+        None => None,
+    };
+    let pictures = StepInput::Pictures {
+        channels: 3,
+        side: config.preprocess.size as usize,
+    };
 
     for epoch in epochs_done + 1..=config.epochs {
         let started = Instant::now();
@@ -141,22 +163,14 @@ pub fn train(
         reseed_after_first_epoch(&device, epoch, epoch_seed);
         let mut sums = LossSums::default();
         let plans = plan_epoch(&schedule, &sampler, mixed.as_ref(), &mut rng);
-        let mut sets = vec![&train_set];
-        sets.extend(mixed.as_ref().map(|(set, _)| set));
         let mut step = 0;
         let mut training = Some(model);
-        feeder.run(&sets, plans, &config.augment, &config.preprocess, |batch| {
+        let mut on_batch = |values, labels: &[u32]| -> Result<(), EmbedderError> {
             let current = training.take().ok_or_else(|| {
                 EmbedderError::Invalid("the model was lost in a failed step".into())
             })?;
-            let (updated, value) = train_step(
-                current,
-                &mut optimizer,
-                &devices,
-                config,
-                batch.pixels,
-                &batch.labels,
-            );
+            let (updated, value) =
+                train_step(current, &mut optimizer, &devices, config, values, labels);
             training = Some(updated);
             sums.add(schedule[step], value);
             step += 1;
@@ -164,20 +178,34 @@ pub fn train(
             let rate = (step * sampler.batch_size()) as f64 / started.elapsed().as_secs_f64();
             bar.set_message(format!("loss {:.4}, {rate:.0} img/s", sums.primary()));
             Ok(())
-        })?;
+        };
+        match &frozen {
+            Some(frozen) => {
+                for plan in &plans {
+                    let (values, labels) = frozen.batch(&sets, plan)?;
+                    on_batch((frozen.input, values), &labels)?;
+                }
+            }
+            None => feeder.run(&sets, plans, &config.augment, &config.preprocess, |batch| {
+                on_batch((pictures, batch.pixels), &batch.labels)
+            })?,
+        }
         model = training
             .take()
             .ok_or_else(|| EmbedderError::Invalid("the model was lost in a failed step".into()))?;
         let train_seconds = started.elapsed().as_secs_f64();
         bar.finish_and_clear();
 
-        let scores = evaluate(
-            &model.valid(),
-            &eval_set,
-            &config.preprocess,
-            &eval_device,
-            EVAL_BATCH,
-        )?;
+        let scores = match &frozen {
+            Some(frozen) => frozen.eval.evaluate(&model.valid(), EVAL_BATCH),
+            None => evaluate(
+                &model.valid(),
+                &eval_set,
+                &config.preprocess,
+                &eval_device,
+                EVAL_BATCH,
+            )?,
+        };
         checkpoint::save(&run, epoch, &model, &optimizer)?;
         metrics.push(EpochMetrics {
             epoch,

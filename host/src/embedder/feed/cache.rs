@@ -177,11 +177,9 @@ impl DecodedCache {
 
 /// The key of the picture files alone (which cache files are for the same pictures) and the
 /// full key (pictures, decode side, preprocessing, format version).
-fn keys(
-    files: &[PathBuf],
-    max_side: u32,
-    spec: &PreprocessSpec,
-) -> Result<([u8; 32], [u8; 32]), DataError> {
+/// What identifies picture files without reading them: each one's path, size and
+/// modification time (sha256).
+pub fn files_identity(files: &[PathBuf]) -> Result<[u8; 32], DataError> {
     let mut pictures = Sha256::new();
     for path in files {
         let meta = std::fs::metadata(path).map_err(|source| DataError::Io {
@@ -198,7 +196,15 @@ fn keys(
         pictures.update(meta.len().to_le_bytes());
         pictures.update(modified.to_le_bytes());
     }
-    let pictures: [u8; 32] = pictures.finalize().into();
+    Ok(pictures.finalize().into())
+}
+
+fn keys(
+    files: &[PathBuf],
+    max_side: u32,
+    spec: &PreprocessSpec,
+) -> Result<([u8; 32], [u8; 32]), DataError> {
+    let pictures = files_identity(files)?;
     let mut full = Sha256::new();
     full.update(pictures);
     full.update(VERSION.to_le_bytes());

@@ -39,6 +39,24 @@ impl Pictures {
         self.len() == 0
     }
 
+    /// What identifies these pictures (sha256): the files' paths, sizes and modification
+    /// times, or the decoded pictures' sizes and pixels.
+    pub fn identity(&self) -> Result<[u8; 32], DataError> {
+        match self {
+            Pictures::Files(files) => super::cache::files_identity(&files.paths),
+            Pictures::Decoded(images) => {
+                use sha2::{Digest, Sha256};
+                let mut hash = Sha256::new();
+                for image in images {
+                    hash.update(image.width().to_le_bytes());
+                    hash.update(image.height().to_le_bytes());
+                    hash.update(image.as_raw());
+                }
+                Ok(hash.finalize().into())
+            }
+        }
+    }
+
     /// Picture `index` (borrowed when it is in memory).
     pub fn get(&self, index: usize) -> Result<Cow<'_, RgbImage>, DataError> {
         match self {
