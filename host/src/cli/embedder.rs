@@ -303,6 +303,9 @@ pub struct EmbedderEvalReport {
     #[serde(flatten)]
     pub scores: RetrievalScores,
     pub params: usize,
+    /// Parameters above the pretrained backbone (the SE-residual stage and the head); equal
+    /// to `params` for nets without a backbone.
+    pub params_above_backbone: usize,
     pub embedding_dim: usize,
     pub epoch: usize,
     pub protocol: String,
@@ -312,10 +315,11 @@ impl std::fmt::Display for EmbedderEvalReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "{} ({:?}, {} params, {}-d, epoch {})",
+            "{} ({:?}, {} params, {} above the backbone, {}-d, epoch {})",
             self.run.display(),
             self.arch,
             self.params,
+            self.params_above_backbone,
             self.embedding_dim,
             self.epoch
         )?;
@@ -371,6 +375,12 @@ pub fn run_eval(args: EvalEmbedderArgs) -> Result<()> {
         arch: trained.config.model.arch,
         scores,
         params: trained.model.num_params(),
+        params_above_backbone: trained.model.num_params()
+            - trained
+                .model
+                .backbone
+                .as_ref()
+                .map_or(0, |b| b.num_params()),
         embedding_dim: trained.config.model.embedding_dim,
         epoch: trained.epoch,
         protocol,
