@@ -65,6 +65,14 @@ pub struct TrainMachineArgs {
     /// `--backend flex` every number is the one CPU (checks the path, no speed-up).
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub devices: Vec<usize>,
+    #[command(flatten)]
+    pub data: DataPathArgs,
+}
+
+/// How the training data path uses the machine: worker threads, their queue, the decoded
+/// cache (shared by `train embedder` and `bench data-path`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DataPathArgs {
     /// Threads that read, augment and preprocess batches ahead of the network (default: one
     /// per core).
     #[arg(long, value_name = "N")]
@@ -84,15 +92,22 @@ pub struct TrainMachineArgs {
 impl TrainMachineArgs {
     /// The training options these arguments give (progress bars on).
     pub fn options(&self) -> crate::embedder::TrainOptions {
-        let defaults = crate::embedder::feed::FeedOptions::default();
         crate::embedder::TrainOptions {
             progress: true,
-            feed: crate::embedder::feed::FeedOptions {
-                workers: self.workers.unwrap_or(defaults.workers).max(1),
-                queue: self.queue.max(1),
-            },
-            cache: self.data_cache.clone(),
+            feed: self.data.feed(),
+            cache: self.data.data_cache.clone(),
             devices: self.devices.clone(),
+        }
+    }
+}
+
+impl DataPathArgs {
+    /// The workers and queue these arguments give.
+    pub fn feed(&self) -> crate::embedder::feed::FeedOptions {
+        let defaults = crate::embedder::feed::FeedOptions::default();
+        crate::embedder::feed::FeedOptions {
+            workers: self.workers.unwrap_or(defaults.workers).max(1),
+            queue: self.queue.max(1),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! with or without the decoded cache, and the peak memory it took. A benchmark, not a test:
 //! run it on the machine you train on.
 
-use super::args::TrainMachineArgs;
+use super::args::DataPathArgs;
 use super::report::print_report;
 use crate::embedder::augment::Augment;
 use crate::embedder::data::{DataFormat, DataSource};
@@ -22,11 +22,11 @@ use std::time::Instant;
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
     /// Pictures per second from the training data path alone (no network), and peak RSS.
-    DataPath(DataPathArgs),
+    DataPath(BenchDataPathArgs),
 }
 
 #[derive(Args, Debug)]
-pub struct DataPathArgs {
+pub struct BenchDataPathArgs {
     /// An In-shop-format set (real, or `data synth`).
     #[arg(long)]
     pub data: PathBuf,
@@ -37,7 +37,7 @@ pub struct DataPathArgs {
     #[arg(long, default_value_t = 200)]
     pub batches: usize,
     #[command(flatten)]
-    pub machine: TrainMachineArgs,
+    pub machine: DataPathArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -93,7 +93,7 @@ pub fn run(command: BenchCommand) -> Result<()> {
     }
 }
 
-pub fn data_path(args: &DataPathArgs) -> Result<DataPathReport> {
+pub fn data_path(args: &BenchDataPathArgs) -> Result<DataPathReport> {
     let spec = PreprocessSpec {
         size: args.input_size,
         ..PreprocessSpec::default()
@@ -104,11 +104,11 @@ pub fn data_path(args: &DataPathArgs) -> Result<DataPathReport> {
         limit: None,
         eval_limit: None,
     };
-    let options = args.machine.options();
-    let feeder = Feeder::new(options.feed)?;
+    let feeder_options = args.machine.feed();
+    let feeder = Feeder::new(feeder_options)?;
     let mut set = feed::load_train(&source, &spec)
         .with_context(|| format!("loading {}", args.data.display()))?;
-    let cache = match &options.cache {
+    let cache = match &args.machine.data_cache {
         Some(dir) => feed::attach_cache(&mut set, dir, &spec, &feeder, true)?,
         None => None,
     };
@@ -130,8 +130,8 @@ pub fn data_path(args: &DataPathArgs) -> Result<DataPathReport> {
     Ok(DataPathReport {
         set_pictures: set.len(),
         input_size: args.input_size,
-        workers: options.feed.workers,
-        queue: options.feed.queue,
+        workers: feeder_options.workers,
+        queue: feeder_options.queue,
         cache,
         pictures,
         seconds,
