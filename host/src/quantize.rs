@@ -6,6 +6,7 @@
 use crate::embedder::data::{DataSource, EvalSet, LabelledImages, load_eval};
 use crate::embedder::evaluate::{KS, recall_at_k};
 use crate::embedder::feed::load_train;
+use crate::embedder::pictures::Pictures;
 use crate::embedder::{EmbedderError, TrainedEmbedder};
 use crate::golden::{GOLDEN_PICTURES, golden_pictures};
 use crate::onnx::embedder::BATCH_SYMBOL;
@@ -200,16 +201,16 @@ pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 /// Recall@1 of embeddings made by `embed` on the held-out set.
 fn recall_at_1(
     set: &EvalSet,
-    mut embed: impl FnMut(&[RgbImage]) -> Result<(Vec<f32>, usize), VariantError>,
+    mut embed: impl FnMut(&Pictures) -> Result<(Vec<f32>, usize), VariantError>,
 ) -> Result<f64, VariantError> {
     let values = match set {
         EvalSet::QueryGallery { query, gallery } => {
-            let (q, dim) = embed(&query.images)?;
-            let (g, _) = embed(&gallery.images)?;
+            let (q, dim) = embed(&query.pictures)?;
+            let (g, _) = embed(&gallery.pictures)?;
             recall_at_k(&q, &query.labels, &g, &gallery.labels, dim, &KS, false)
         }
-        EvalSet::LeaveOneOut(LabelledImages { images, labels }) => {
-            let (e, dim) = embed(images)?;
+        EvalSet::LeaveOneOut(LabelledImages { pictures, labels }) => {
+            let (e, dim) = embed(pictures)?;
             recall_at_k(&e, labels, &e, labels, dim, &KS, true)
         }
     };
@@ -344,7 +345,7 @@ pub fn quantize_run(
     let golden = preprocess_all(&golden_pictures(GOLDEN_PICTURES), &spec)?;
     let reference = trained.embed_preprocessed(&golden, GOLDEN_PICTURES)?;
     let set = load_eval(&eval)?;
-    let burn_recall = recall_at_1(&set, |images| Ok(trained.embed_images(images)?))?;
+    let burn_recall = recall_at_1(&set, |pictures| Ok(trained.embed_set(pictures)?))?;
     let f32_weights = weight_bytes(&variants[0].model).max(1);
     let mut reports = Vec::new();
     for variant in &variants {
@@ -353,10 +354,11 @@ pub fn quantize_run(
         write_atomic(&path, &bytes)?;
         let model = load_batched(&path, &spec)?;
         let golden_max_error = max_abs_diff(&embed_tract(&model, &spec, &golden)?, &reference);
-        let recall = recall_at_1(&set, |images| {
+        let recall = recall_at_1(&set, |pictures| {
             let mut all = Vec::new();
-            for chunk in images.chunks(64) {
-                all.extend(embed_tract(&model, &spec, &preprocess_all(chunk, &spec)?)?);
+            for chunk in pictures.chunks(64) {
+                let chunk = chunk.map_err(EmbedderError::from)?;
+                all.extend(embed_tract(&model, &spec, &preprocess_all(&chunk, &spec)?)?);
             }
             Ok((all, trained.config.model.embedding_dim))
         })?;

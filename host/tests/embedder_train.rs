@@ -104,10 +104,13 @@ fn train_resume_and_evaluate_a_tiny_capsnet() {
     let EvalSet::QueryGallery { query, .. } = set else {
         panic!("In-shop has a query/gallery split")
     };
-    let (embeddings, dim) = trained.embed_images(&query.images[..3]).unwrap();
+    let first: Vec<_> = (0..3)
+        .map(|i| query.pictures.get(i).unwrap().into_owned())
+        .collect();
+    let (embeddings, dim) = trained.embed_images(&first).unwrap();
     assert_eq!((embeddings.len(), dim), (3 * 32, 32));
     let mut input = vec![0f32; 3 * trained.spec().input_len()];
-    for (image, out) in query.images[..3]
+    for (image, out) in first
         .iter()
         .zip(input.chunks_mut(trained.spec().input_len()))
     {

@@ -215,9 +215,9 @@ pub fn calibrate(trained: &TrainedEmbedder, data: &Path) -> Result<f32, BundleEr
         EvalSet::QueryGallery { query, gallery } => (query, Some(gallery)),
         EvalSet::LeaveOneOut(all) => (all, None),
     };
-    let (q, dim) = trained.embed_images(&queries.images)?;
+    let (q, dim) = trained.embed_set(&queries.pictures)?;
     let g = match &gallery {
-        Some(g) => trained.embed_images(&g.images)?.0,
+        Some(g) => trained.embed_set(&g.pictures)?.0,
         None => q.clone(),
     };
     let g_labels = gallery.as_ref().map_or(&queries.labels, |g| &g.labels);

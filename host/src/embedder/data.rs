@@ -1,10 +1,12 @@
-//! Datasets as labelled pictures in memory, and batches as tensors made by the shared
+//! Datasets as labelled pictures (in memory or files read when needed), and batches as
+//! tensors made by the shared
 //! preprocessing (`capsule_device::preprocess::preprocess_into`) — the same function the
 //! board runs on camera frames — and through a network.
 
 use super::error::EmbedderError;
 use super::model::Embedder;
-use crate::data::DataError;
+pub use super::pictures::read_rgb;
+use super::pictures::{PictureFiles, Pictures};
 use crate::data::fmnist::{FashionMnist, IdxSet};
 use crate::data::inshop::{EvalStatus, InShopDataset};
 use burn::prelude::*;
@@ -13,7 +15,7 @@ use image::RgbImage;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -37,9 +39,9 @@ pub struct DataSource {
 }
 
 /// Pictures with one identity label each.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct LabelledImages {
-    pub images: Vec<RgbImage>,
+    pub pictures: Pictures,
     pub labels: Vec<u32>,
 }
 
@@ -54,7 +56,7 @@ impl LabelledImages {
 }
 
 /// A retrieval protocol's held-out pictures.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum EvalSet {
     /// In-shop: every query against a separate gallery.
     QueryGallery {
@@ -108,19 +110,23 @@ pub fn load_eval(source: &DataSource) -> Result<EvalSet, EmbedderError> {
     }
 }
 
-/// The pictures of some In-shop splits, decoded, labelled by item id (numbered through
-/// `ids`, so query and gallery share numbers).
+/// The pictures of some In-shop splits, labelled by item id (numbered through `ids`, so
+/// query and gallery share numbers): files decoded, at full resolution, when an embedding
+/// needs them.
 fn inshop_split(
     data: &InShopDataset,
     statuses: &[EvalStatus],
     ids: &mut HashMap<String, u32>,
 ) -> Result<LabelledImages, EmbedderError> {
     let (paths, labels) = inshop_labels(data, statuses, ids);
-    let images = paths
-        .par_iter()
-        .map(|p| read_rgb(p))
-        .collect::<Result<_, _>>()?;
-    Ok(LabelledImages { images, labels })
+    Ok(LabelledImages {
+        pictures: Pictures::Files(PictureFiles {
+            paths,
+            max_side: 0,
+            cache: None,
+        }),
+        labels,
+    })
 }
 
 /// The picture files of some In-shop splits and their item numbers (through `ids`).
@@ -142,19 +148,12 @@ pub fn inshop_labels(
         .unzip()
 }
 
-/// Decodes `path` as RGB.
-pub fn read_rgb(path: &Path) -> Result<RgbImage, DataError> {
-    image::open(path)
-        .map(|i| i.to_rgb8())
-        .map_err(|e| DataError::image(path, "decode", e))
-}
-
 /// Fashion-MNIST pictures (grey → RGB, as the preprocessing contract says), the first
 /// `limit` only if given.
 pub fn idx_images(set: &IdxSet, limit: Option<usize>) -> LabelledImages {
     let n = limit.unwrap_or(usize::MAX).min(set.len());
     LabelledImages {
-        images: (0..n).map(|i| gray_to_rgb(&set.image(i))).collect(),
+        pictures: Pictures::Decoded((0..n).map(|i| gray_to_rgb(&set.image(i))).collect()),
         labels: set.labels[..n].iter().map(|&l| l as u32).collect(),
     }
 }
@@ -188,14 +187,15 @@ pub fn pixels_tensor(
 /// embeddings and their dimension.
 pub fn embed_images(
     model: &Embedder,
-    images: &[RgbImage],
+    pictures: &Pictures,
     spec: &PreprocessSpec,
     device: &Device,
     batch_size: usize,
 ) -> Result<(Vec<f32>, usize), EmbedderError> {
     let mut out = Vec::new();
     let mut dim = 0;
-    for chunk in images.chunks(batch_size.max(1)) {
+    for chunk in pictures.chunks(batch_size) {
+        let chunk = chunk?;
         let refs: Vec<&RgbImage> = chunk.iter().collect();
         let e = model.forward(batch_tensor(&refs, spec, device)?);
         dim = e.dims()[1];
@@ -238,12 +238,15 @@ mod tests {
             size: 16,
             ..PreprocessSpec::default()
         };
-        let refs: Vec<&RgbImage> = train.images.iter().take(2).collect();
+        let pictures: Vec<RgbImage> = (0..2)
+            .map(|i| train.pictures.get(i).unwrap().into_owned())
+            .collect();
+        let refs: Vec<&RgbImage> = pictures.iter().collect();
         let batch = batch_tensor(&refs, &spec, &Device::flex()).unwrap();
         assert_eq!(batch.dims(), [2, 3, 16, 16]);
         let got: Vec<f32> = batch.into_data().try_to_vec().unwrap();
         let mut want = vec![0f32; spec.input_len()];
-        preprocess_into(&train.images[1], &spec, &mut want).unwrap();
+        preprocess_into(&pictures[1], &spec, &mut want).unwrap();
         assert_eq!(&got[spec.input_len()..], &want[..]);
     }
 
@@ -257,7 +260,10 @@ mod tests {
         };
         let images = idx_images(&set, Some(2));
         assert_eq!(images.labels, vec![3, 1]);
-        assert_eq!(images.images[0].get_pixel(1, 1).0, [150, 150, 150]);
+        assert_eq!(
+            images.pictures.get(0).unwrap().get_pixel(1, 1).0,
+            [150, 150, 150]
+        );
         assert_eq!(idx_images(&set, None).len(), 3);
     }
 }

@@ -3,6 +3,7 @@
 use super::data::{EvalSet, embed_images};
 use super::error::EmbedderError;
 use super::model::Embedder;
+use super::pictures::Pictures;
 use burn::prelude::*;
 use capsule_device::preprocess::PreprocessSpec;
 use rayon::prelude::*;
@@ -113,16 +114,16 @@ pub fn evaluate(
 /// `eval embedder --bundle`).
 pub fn evaluate_with<E>(
     set: &EvalSet,
-    mut embed: impl FnMut(&[image::RgbImage]) -> Result<(Vec<f32>, usize), E>,
+    mut embed: impl FnMut(&Pictures) -> Result<(Vec<f32>, usize), E>,
 ) -> Result<RetrievalScores, E> {
     let values = match set {
         EvalSet::QueryGallery { query, gallery } => {
-            let (q, dim) = embed(&query.images)?;
-            let (g, _) = embed(&gallery.images)?;
+            let (q, dim) = embed(&query.pictures)?;
+            let (g, _) = embed(&gallery.pictures)?;
             recall_at_k(&q, &query.labels, &g, &gallery.labels, dim, &KS, false)
         }
         EvalSet::LeaveOneOut(set) => {
-            let (e, dim) = embed(&set.images)?;
+            let (e, dim) = embed(&set.pictures)?;
             recall_at_k(&e, &set.labels, &e, &set.labels, dim, &KS, true)
         }
     };

@@ -265,7 +265,8 @@ impl FeatureEvalSet {
     ) -> Result<Self, EmbedderError> {
         let part = |images: &LabelledImages| -> Result<_, EmbedderError> {
             let mut chunks = Vec::new();
-            for chunk in images.images.chunks(batch_size.max(1)) {
+            for chunk in images.pictures.chunks(batch_size) {
+                let chunk = chunk?;
                 let refs: Vec<_> = chunk.iter().collect();
                 chunks.push(backbone.forward(batch_tensor(&refs, spec, device)?));
             }

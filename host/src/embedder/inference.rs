@@ -4,9 +4,10 @@
 
 use super::checkpoint::{load_config, load_latest};
 use super::config::TrainConfig;
-use super::data::{embed_images, to_vec};
+use super::data::{batch_tensor, embed_images, to_vec};
 use super::error::EmbedderError;
 use super::model::Embedder;
+use super::pictures::Pictures;
 use crate::training::RunDir;
 use burn::prelude::*;
 use capsule_device::preprocess::PreprocessSpec;
@@ -65,6 +66,21 @@ impl TrainedEmbedder {
 
     /// Embeds pictures (preprocessed here by the shared function). Returns `(n × dim, dim)`.
     pub fn embed_images(&self, images: &[RgbImage]) -> Result<(Vec<f32>, usize), EmbedderError> {
-        embed_images(&self.model, images, self.spec(), &self.device, BATCH)
+        let mut out = Vec::new();
+        let mut dim = 0;
+        for chunk in images.chunks(BATCH) {
+            let refs: Vec<&RgbImage> = chunk.iter().collect();
+            let e = self
+                .model
+                .forward(batch_tensor(&refs, self.spec(), &self.device)?);
+            dim = e.dims()[1];
+            out.extend(to_vec(e));
+        }
+        Ok((out, dim))
+    }
+
+    /// Embeds a set's pictures, a batch at a time (decoded as they are needed).
+    pub fn embed_set(&self, pictures: &Pictures) -> Result<(Vec<f32>, usize), EmbedderError> {
+        embed_images(&self.model, pictures, self.spec(), &self.device, BATCH)
     }
 }

@@ -26,6 +26,7 @@ pub mod inference;
 pub mod loss;
 pub mod mix;
 pub mod model;
+pub mod pictures;
 pub mod sampler;
 pub mod se_resnet;
 pub mod step;

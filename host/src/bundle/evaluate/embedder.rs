@@ -1,9 +1,10 @@
 //! A bundle's embedder over a picture list, as the board runs it: the garment view of the
 //! whole picture (the manifest's crop), the manifest's preprocessing, tract, unit length.
 
-use capsule_device::engine::{Embedder, EngineError};
+use super::BundleEvalError;
+use crate::embedder::pictures::Pictures;
+use capsule_device::engine::Embedder;
 use capsule_device::preprocess::PreprocessSpec;
-use image::RgbImage;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::path::Path;
@@ -17,28 +18,34 @@ const CHUNK: usize = 64;
 pub fn embed_pictures(
     file: &Path,
     spec: &PreprocessSpec,
-    pictures: &[RgbImage],
+    pictures: &Pictures,
     progress: &ProgressBar,
-) -> Result<(Vec<f32>, usize), EngineError> {
+) -> Result<(Vec<f32>, usize), BundleEvalError> {
     if pictures.is_empty() {
         return Ok((Vec::new(), 0));
     }
     let workers = rayon::current_num_threads().max(1);
     let per_worker = pictures.len().div_ceil(workers);
-    let parts = pictures
-        .par_chunks(per_worker)
-        .map(|part| {
+    // Each worker reads its own range of pictures as it goes: a set is never all in memory.
+    let parts = (0..pictures.len())
+        .step_by(per_worker)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|start| {
             let mut embedder = Embedder::load(file, spec, 1)?;
             let mut out = Vec::new();
-            for chunk in part.chunks(CHUNK) {
-                for picture in chunk {
-                    out.extend(embedder.embed_picture(picture)?);
+            let end = (start + per_worker).min(pictures.len());
+            for chunk in (start..end).step_by(CHUNK) {
+                let chunk_end = (chunk + CHUNK).min(end);
+                for i in chunk..chunk_end {
+                    let picture = pictures.get(i)?;
+                    out.extend(embedder.embed_picture(&picture)?);
                 }
-                progress.inc(chunk.len() as u64);
+                progress.inc((chunk_end - chunk) as u64);
             }
             Ok(out)
         })
-        .collect::<Result<Vec<Vec<f32>>, EngineError>>()?;
+        .collect::<Result<Vec<Vec<f32>>, BundleEvalError>>()?;
     let embeddings = parts.concat();
     let dim = embeddings.len() / pictures.len();
     Ok((embeddings, dim))

@@ -73,8 +73,8 @@ pub fn evaluate_open_set(
     };
     let models = open_bundle(dir)?;
     let file = dir.join(&embedder_entry(&models, precision)?.file);
-    let (q, dim) = embedder::embed_pictures(&file, models.spec(), &query.images, progress)?;
-    let (g, _) = embedder::embed_pictures(&file, models.spec(), &gallery.images, progress)?;
+    let (q, dim) = embedder::embed_pictures(&file, models.spec(), &query.pictures, progress)?;
+    let (g, _) = embedder::embed_pictures(&file, models.spec(), &gallery.pictures, progress)?;
     let scores = open_set_scores(
         &q,
         &query.labels,
@@ -204,6 +204,8 @@ pub enum BundleEvalError {
     },
     #[error("running the bundle's embedder")]
     Engine(#[source] Box<EngineError>),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Stylist(Box<crate::stylist::StylistError>),
     #[error("loading the bundle's stylist")]

@@ -1,16 +1,11 @@
-//! The training data path: a training set's pictures ([`pictures`], in memory or files read
-//! on demand, decoded by [`decode`]), the decoded cache that spares later epochs the JPEG decoding ([`cache`]),
-//! and the worker threads that make batches ahead of the network ([`loader`]).
+//! The training data path: a training set's pictures (`super::pictures`: in memory or files
+//! read on demand, with the decoded cache that spares later epochs the JPEG decoding), and
+//! the worker threads that make batches ahead of the network ([`loader`]).
 
-pub mod cache;
-pub mod decode;
 pub mod loader;
-pub mod pictures;
 
-pub use cache::{CacheOutcome, DecodedCache};
-pub use decode::decode_side;
+pub use super::pictures::{CacheOutcome, DecodedCache, PictureFiles, Pictures, decode_side};
 pub use loader::{BatchPlan, FeedOptions, Feeder, ReadyBatch};
-pub use pictures::{PictureFiles, Pictures};
 
 use super::data::{DataFormat, DataSource, idx_images, inshop_labels};
 use super::error::EmbedderError;
@@ -61,7 +56,7 @@ pub fn load_train(
         DataFormat::Fmnist => {
             let set = idx_images(&FashionMnist::load(&source.dir)?.train, source.limit);
             Ok(LabelledPictures {
-                pictures: Pictures::Decoded(set.images),
+                pictures: set.pictures,
                 labels: set.labels,
             })
         }

@@ -1,7 +1,6 @@
-//! Decoding a training picture: RGB, no larger than the network needs.
+//! Decoding a picture: RGB, no larger than the network needs.
 
 use crate::data::DataError;
-use crate::embedder::data::read_rgb;
 use capsule_device::preprocess::PreprocessSpec;
 use image::{RgbImage, imageops};
 
@@ -15,8 +14,15 @@ pub fn decode_side(spec: &PreprocessSpec) -> u32 {
     spec.size.saturating_mul(DECODE_SIDE_PER_INPUT).max(1)
 }
 
+/// Decodes `path` as RGB.
+pub fn read_rgb(path: &std::path::Path) -> Result<RgbImage, DataError> {
+    image::open(path)
+        .map(|i| i.to_rgb8())
+        .map_err(|e| DataError::image(path, "decode", e))
+}
+
 /// Decodes `path` as RGB, scaled down (keeping its aspect) so its longest side is at most
-/// `max_side`; smaller pictures are left as they are.
+/// `max_side`; smaller pictures, and every picture when `max_side` is 0, are left as they are.
 pub fn read_picture(path: &std::path::Path, max_side: u32) -> Result<RgbImage, DataError> {
     Ok(fit_within(read_rgb(path)?, max_side))
 }

@@ -1,15 +1,22 @@
-//! A training set's pictures: decoded in memory (Fashion-MNIST's 28-pixel pictures), or files
-//! read when a batch needs them (In-shop: 52k pictures would not fit), from the decoded cache
-//! when there is one.
+//! A set's pictures: decoded in memory (Fashion-MNIST's 28-pixel pictures), or files read
+//! when they are needed (In-shop: 52k pictures would not fit), from the decoded cache when
+//! there is one ([`cache`]), decoded by [`decode`]. Training sets and evaluation sets both
+//! hold their pictures this way.
 
-use super::cache::DecodedCache;
-use super::decode::read_picture;
+pub mod cache;
+pub mod decode;
+
+pub use cache::{CacheOutcome, DecodedCache};
+pub use decode::{decode_side, read_rgb};
+
 use crate::data::DataError;
+use decode::read_picture;
 use image::RgbImage;
+use rayon::prelude::*;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
-/// The pictures of one training set, by index.
+/// The pictures of one set, by index.
 #[derive(Debug)]
 pub enum Pictures {
     /// Already decoded.
@@ -22,7 +29,7 @@ pub enum Pictures {
 #[derive(Debug)]
 pub struct PictureFiles {
     pub paths: Vec<PathBuf>,
-    /// Longest side after decoding (see [`super::decode_side`]).
+    /// Longest side after decoding (see [`decode_side`]); 0: as they are.
     pub max_side: u32,
     pub cache: Option<DecodedCache>,
 }
@@ -43,7 +50,7 @@ impl Pictures {
     /// times, or the decoded pictures' sizes and pixels.
     pub fn identity(&self) -> Result<[u8; 32], DataError> {
         match self {
-            Pictures::Files(files) => super::cache::files_identity(&files.paths),
+            Pictures::Files(files) => cache::files_identity(&files.paths),
             Pictures::Decoded(images) => {
                 use sha2::{Digest, Sha256};
                 let mut hash = Sha256::new();
@@ -78,6 +85,23 @@ impl Pictures {
     }
 }
 
+impl Pictures {
+    /// The pictures in order, `size` at a time, each chunk decoded in parallel: a whole
+    /// evaluation set never sits in memory at once.
+    pub fn chunks(
+        &self,
+        size: usize,
+    ) -> impl Iterator<Item = Result<Vec<RgbImage>, DataError>> + '_ {
+        let size = size.max(1);
+        (0..self.len()).step_by(size).map(move |start| {
+            (start..(start + size).min(self.len()))
+                .into_par_iter()
+                .map(|i| self.get(i).map(Cow::into_owned))
+                .collect()
+        })
+    }
+}
+
 fn out_of_range(index: usize, len: usize) -> DataError {
     DataError::file(
         std::path::Path::new("<training set>"),
@@ -88,6 +112,20 @@ fn out_of_range(index: usize, len: usize) -> DataError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_cover_the_pictures_in_order() {
+        let pictures = Pictures::Decoded(
+            (0..5u8)
+                .map(|i| RgbImage::from_pixel(1, 1, image::Rgb([i, 0, 0])))
+                .collect(),
+        );
+        let firsts: Vec<Vec<u8>> = pictures
+            .chunks(2)
+            .map(|c| c.unwrap().iter().map(|p| p.get_pixel(0, 0).0[0]).collect())
+            .collect();
+        assert_eq!(firsts, vec![vec![0, 1], vec![2, 3], vec![4]]);
+    }
 
     #[test]
     fn an_index_past_the_end_is_an_error_not_a_panic() {
