@@ -179,19 +179,27 @@ pub fn calibrate_threshold(same: &[f32], different: &[f32]) -> Option<f32> {
     if same.is_empty() || different.is_empty() {
         return None;
     }
-    let mut candidates: Vec<f32> = same
+    let sorted = |v: &[f32]| {
+        let mut v: Vec<f32> = v.iter().copied().filter(|v| v.is_finite()).collect();
+        v.sort_by(f32::total_cmp);
+        v
+    };
+    let (same_sorted, different_sorted) = (sorted(same), sorted(different));
+    let mut candidates: Vec<f32> = same_sorted
         .iter()
-        .chain(different)
+        .chain(&different_sorted)
         .copied()
-        .filter(|v| v.is_finite())
         .collect();
     candidates.sort_by(f32::total_cmp);
     candidates.dedup();
+    // Counts below a threshold by binary search on the sorted scores: millions of pairs (a
+    // 2,400 × 3,600 held-out set) stay O(n log n) where counting per candidate was O(n²).
+    let below = |sorted: &[f32], t: f32| sorted.partition_point(|&s| s < t);
     let mut best = (f32::INFINITY, DEFAULT_NEW_GARMENT_THRESHOLD);
     for &t in &candidates {
-        let false_new = same.iter().filter(|&&s| s < t).count() as f32 / same.len() as f32;
+        let false_new = below(&same_sorted, t) as f32 / same.len() as f32;
         let false_match =
-            different.iter().filter(|&&s| s >= t).count() as f32 / different.len() as f32;
+            (different_sorted.len() - below(&different_sorted, t)) as f32 / different.len() as f32;
         let gap = (false_new - false_match).abs();
         if gap < best.0 {
             best = (gap, t);
@@ -296,5 +304,44 @@ mod tests {
         let t = calibrate_threshold(&same, &different).unwrap();
         assert!((0.7..=0.85).contains(&t), "{t}");
         assert_eq!(calibrate_threshold(&[], &different), None);
+    }
+
+    /// The binary-search count gives the threshold the plain count over every candidate
+    /// gives, ties, repeats and a NaN included.
+    #[test]
+    fn calibration_equals_counting_every_candidate() {
+        let brute = |same: &[f32], different: &[f32]| {
+            let mut candidates: Vec<f32> = same
+                .iter()
+                .chain(different)
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            candidates.sort_by(f32::total_cmp);
+            candidates.dedup();
+            let mut best = (f32::INFINITY, DEFAULT_NEW_GARMENT_THRESHOLD);
+            for &t in &candidates {
+                let false_new = same.iter().filter(|&&s| s < t).count() as f32 / same.len() as f32;
+                let false_match =
+                    different.iter().filter(|&&s| s >= t).count() as f32 / different.len() as f32;
+                if (false_new - false_match).abs() < best.0 {
+                    best = ((false_new - false_match).abs(), t);
+                }
+            }
+            best.1
+        };
+        // A fixed pseudo-random sequence, rounded so values repeat.
+        let mut x = 7u32;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            ((x >> 16) % 50) as f32 / 50.0
+        };
+        let same: Vec<f32> = (0..60).map(|_| 0.3 + next() * 0.7).collect();
+        let mut different: Vec<f32> = (0..300).map(|_| next() * 0.8).collect();
+        different.push(f32::NAN);
+        assert_eq!(
+            calibrate_threshold(&same, &different),
+            Some(brute(&same, &different))
+        );
     }
 }
