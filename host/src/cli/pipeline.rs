@@ -15,12 +15,14 @@ use std::time::Instant;
 pub enum Preset {
     /// The shipped models: EfficientNet-Lite0 (ImageNet weights from
     /// `scripts/fetch-pretrained`, frozen) under an SE-residual stage and the capsule head at
-    /// 128 px (`train embedder --preset lite0`, soft-MSML, 60 epochs), mixed with
+    /// 128 px (`train embedder --preset lite0`, soft-MSML, 100 epochs on the backbone's stored
+    /// features of 2,400 garments), mixed with
     /// Fashion-MNIST (one batch in three; `apt-get install dataset-fashion-mnist`); a 3×64
     /// type-aware stylist on its output plus style statistics, trained on a synthetic outfit
     /// set of its own. Pass --backgrounds (`scripts/fetch-backgrounds`) to stage the training
     /// views on real photos and measure the staged-camera set, as models/default was made
-    /// (about 65 minutes on a busy 2-core CPU).
+    /// (about 80 minutes on a busy 2-core CPU, most of it the backbone over the stored
+    /// copies and the epochs above it).
     Default,
     /// The models shipped before the pretrained backbone: the compact CapsNet-SE at 64 px,
     /// 30 epochs (about 25 minutes), kept for comparison.
