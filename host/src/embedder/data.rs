@@ -192,11 +192,25 @@ pub fn embed_images(
     device: &Device,
     batch_size: usize,
 ) -> Result<(Vec<f32>, usize), EmbedderError> {
+    embed_chunks(model, pictures.chunks(batch_size), spec, device)
+}
+
+/// Embeds pictures that come a batch at a time (a set's decoded chunks, or slices of
+/// pictures in memory). Returns the row-major embeddings and their dimension.
+pub fn embed_chunks<C: AsRef<[RgbImage]>, E>(
+    model: &Embedder,
+    chunks: impl Iterator<Item = Result<C, E>>,
+    spec: &PreprocessSpec,
+    device: &Device,
+) -> Result<(Vec<f32>, usize), EmbedderError>
+where
+    EmbedderError: From<E>,
+{
     let mut out = Vec::new();
     let mut dim = 0;
-    for chunk in pictures.chunks(batch_size) {
+    for chunk in chunks {
         let chunk = chunk?;
-        let refs: Vec<&RgbImage> = chunk.iter().collect();
+        let refs: Vec<&RgbImage> = chunk.as_ref().iter().collect();
         let e = model.forward(batch_tensor(&refs, spec, device)?);
         dim = e.dims()[1];
         out.extend(to_vec(e));

@@ -416,17 +416,10 @@ impl FrozenRun {
                 self.stores.len()
             )));
         };
-        let labels = plan
-            .indices
-            .iter()
-            .map(|&i| {
-                set.labels
-                    .get(i)
-                    .copied()
-                    .ok_or_else(|| EmbedderError::Invalid(format!("picture {i} has no label")))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok((store.batch(&plan.indices, &plan.seeds)?, labels))
+        Ok((
+            store.batch(&plan.indices, &plan.seeds)?,
+            set.labels_at(&plan.indices)?,
+        ))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::checkpoint::{load_config, load_latest};
 use super::config::TrainConfig;
-use super::data::{batch_tensor, embed_images, to_vec};
+use super::data::{embed_chunks, embed_images, to_vec};
 use super::error::EmbedderError;
 use super::model::Embedder;
 use super::pictures::Pictures;
@@ -66,17 +66,12 @@ impl TrainedEmbedder {
 
     /// Embeds pictures (preprocessed here by the shared function). Returns `(n × dim, dim)`.
     pub fn embed_images(&self, images: &[RgbImage]) -> Result<(Vec<f32>, usize), EmbedderError> {
-        let mut out = Vec::new();
-        let mut dim = 0;
-        for chunk in images.chunks(BATCH) {
-            let refs: Vec<&RgbImage> = chunk.iter().collect();
-            let e = self
-                .model
-                .forward(batch_tensor(&refs, self.spec(), &self.device)?);
-            dim = e.dims()[1];
-            out.extend(to_vec(e));
-        }
-        Ok((out, dim))
+        embed_chunks(
+            &self.model,
+            images.chunks(BATCH).map(Ok::<_, EmbedderError>),
+            self.spec(),
+            &self.device,
+        )
     }
 
     /// Embeds a set's pictures, a batch at a time (decoded as they are needed).

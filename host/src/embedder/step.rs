@@ -122,6 +122,7 @@ pub fn shard_sizes(total: usize, parts: usize) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::embedder::config::tests::tiny;
+    use crate::embedder::data::to_vec;
     use crate::embedder::loss::LossKind;
     use burn::optim::SgdConfig;
     use rand::{Rng, SeedableRng};
@@ -166,14 +167,7 @@ mod tests {
             model = next;
             losses.push(loss);
             if step == 0 {
-                first = model
-                    .stem
-                    .conv
-                    .weight
-                    .val()
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .unwrap();
+                first = to_vec(model.stem.conv.weight.val());
             }
         }
         (losses, first)
@@ -201,14 +195,7 @@ mod tests {
             .unwrap();
         // Draw the lazily initialised weights once, so every run starts from them.
         let _ = model.forward(Tensor::zeros([2, 3, 32, 32], &device));
-        let start: Vec<f32> = model
-            .stem
-            .conv
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
+        let start = to_vec(model.stem.conv.weight.val());
         let (one, one_weights) = curve(&model, vec![device.clone()], 8, None);
         let (two, two_weights) = curve(&model, vec![device.clone(), device.clone()], 8, None);
         let (_, half_weights) = curve(&model, vec![device.clone()], 8, Some(16));

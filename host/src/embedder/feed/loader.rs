@@ -153,16 +153,7 @@ pub fn make_batch(
             preprocess_into(&distorted, spec, out)?;
             Ok(())
         })?;
-    let labels = plan
-        .indices
-        .iter()
-        .map(|&i| {
-            set.labels
-                .get(i)
-                .copied()
-                .ok_or_else(|| EmbedderError::Invalid(format!("picture {i} has no label")))
-        })
-        .collect::<Result<_, _>>()?;
+    let labels = set.labels_at(&plan.indices)?;
     Ok(ReadyBatch {
         set: plan.set,
         pixels,

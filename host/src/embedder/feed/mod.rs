@@ -31,6 +31,19 @@ impl LabelledPictures {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
+
+    /// The labels of the pictures at `indices`; an index past the end is an error.
+    pub fn labels_at(&self, indices: &[usize]) -> Result<Vec<u32>, EmbedderError> {
+        indices
+            .iter()
+            .map(|&i| {
+                self.labels
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| EmbedderError::Invalid(format!("picture {i} has no label")))
+            })
+            .collect()
+    }
 }
 
 /// The training pictures of `source`, for a network preprocessing as `spec` says: In-shop
