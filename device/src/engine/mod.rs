@@ -4,6 +4,8 @@
 pub mod embedder;
 pub mod golden;
 pub mod model;
+#[cfg(test)]
+mod vendored_kernels;
 
 pub use embedder::{Embedder, normalize};
 pub use golden::{GoldenError, check_bundle};

@@ -146,6 +146,20 @@ impl OnnxModel {
 
     /// Mean milliseconds per run of each node of the optimised plan, over `runs` runs on
     /// `inputs`, slowest first.
+    /// Each node of the optimised plan: tract's op name and what the op says about itself
+    /// (e.g. which kernel a convolution took).
+    pub fn plan_ops(&self) -> Vec<(String, Vec<String>)> {
+        self.plan
+            .model()
+            .nodes
+            .iter()
+            .map(|node| {
+                let op = node.op();
+                (op.name().to_string(), op.info().unwrap_or_default())
+            })
+            .collect()
+    }
+
     pub fn profile_nodes(
         &self,
         inputs: TVec<TValue>,

@@ -1,3 +1,4 @@
+use super::depth_wise_planar::Planar;
 use crate::internal::*;
 use crate::ops::cnn::Patch;
 use crate::ops::cnn::patches::ZoneScanner;
@@ -8,12 +9,32 @@ use num_traits::Zero;
 /// is 121. The taps live in stack arrays of this size, two per call.
 const MAX_VECTORISED_TAPS: usize = 128;
 
-#[derive(Debug, Clone, new, Hash, PartialEq, Eq)]
+#[derive(Debug, Clone, Hash, PartialEq, Eq)]
 pub struct DepthWise {
     patch: Patch,
     input_shape: DataShape,
     output_shape: DataShape,
+    /// The direct planar path for f32 (`depth_wise_planar`), where the geometry allows it.
+    planar: Option<Planar>,
 }
+
+impl DepthWise {
+    pub fn new(patch: Patch, input_shape: DataShape, output_shape: DataShape) -> DepthWise {
+        let planar = if TRACT_DISABLE_PLANAR_DEPTHWISE.get() {
+            None
+        } else {
+            Planar::new(&patch, &input_shape, &output_shape)
+        };
+        DepthWise { patch, input_shape, output_shape, planar }
+    }
+}
+
+crate::declare_knob!(
+    scopable TRACT_DISABLE_PLANAR_DEPTHWISE,
+    bool,
+    false,
+    "Disable the direct planar f32 depthwise convolution, falling back to the zone walk."
+);
 
 impl Op for DepthWise {
     fn name(&self) -> StaticName {
@@ -21,7 +42,9 @@ impl Op for DepthWise {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("{:?}", self.patch)])
+        let mut info = vec![format!("{:?}", self.patch)];
+        info.extend(self.planar.map(|planar| planar.to_string()));
+        Ok(info)
     }
 
     fn validation(&self) -> Validation {
@@ -36,6 +59,11 @@ impl EvalOp for DepthWise {
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let dt = inputs[0].datum_type();
+        if let Some(planar) = self.planar.filter(|_| dt == f32::datum_type()) {
+            let (img, kernel, bias) = args_3!(inputs);
+            let output = planar.eval(&img, &kernel, &bias, &self.output_shape.shape)?;
+            return Ok(tvec!(output.into_tvalue()));
+        }
         #[cfg(target_arch = "aarch64")]
         if dt == f16::datum_type() && tract_linalg::arm64::has_fp16() {
             return unsafe {

@@ -3,6 +3,7 @@ mod blocked;
 #[allow(clippy::module_inception)]
 mod conv;
 mod depth_wise;
+mod depth_wise_planar;
 mod direct_spatial;
 mod im2col;
 mod lazy_im2col;
