@@ -2,11 +2,11 @@
 //! A tool for performance work on tract itself (`scripts/bench-conv-shapes` uses it); the
 //! product's own timings are `capsule bench`.
 //!
-//!     cargo run --release -p capsule-device --example profile_onnx -- FILE [SHAPE] [RUNS] [NODES]
+//!     cargo run --release -p capsule-device --example profile_onnx -- FILE [SHAPE] [RUNS] [NODES] [THREADS]
 //!
 //! SHAPE is the input's dimensions, comma-separated (default 1,3,64,64); RUNS the number of
-//! timed runs (default 300); NODES how many of the slowest nodes to list (default 25).
-//! Single-threaded, f32 input.
+//! timed runs (default 300); NODES how many of the slowest nodes to list (default 25);
+//! THREADS the threads tract runs on (default 1). f32 input.
 
 use anyhow::{Context, Result, bail};
 use capsule_device::engine::model::by_operator;
@@ -19,7 +19,7 @@ use tract_onnx::prelude::*;
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        bail!("usage: profile_onnx FILE [SHAPE] [RUNS] [NODES]");
+        bail!("usage: profile_onnx FILE [SHAPE] [RUNS] [NODES] [THREADS]");
     };
     let shape: Vec<usize> = match args.get(1) {
         Some(s) => s
@@ -32,9 +32,9 @@ fn main() -> Result<()> {
         args.get(i)
             .map_or(Ok(default), |s| s.parse().with_context(|| format!("{s:?}")))
     };
-    let (runs, nodes) = (number(2, 300)?.max(1), number(3, 25)?);
+    let (runs, nodes, threads) = (number(2, 300)?.max(1), number(3, 25)?, number(4, 1)?.max(1));
 
-    let model = OnnxModel::load(Path::new(path), &[InputShape::Fixed(shape.clone())], 1)?;
+    let model = OnnxModel::load(Path::new(path), &[InputShape::Fixed(shape.clone())], threads)?;
     let len: usize = shape.iter().product();
     let values: Vec<f32> = (0..len).map(|i| (i * 7 % 11) as f32 / 11.0 - 0.5).collect();
     let input: TValue = Tensor::from_shape(&shape, &values)?.into();

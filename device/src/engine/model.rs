@@ -113,12 +113,24 @@ impl OnnxModel {
             path: self.path.clone(),
             source,
         };
-        let outputs =
-            guard(|| multithread_tract_scope(self.executor.clone(), || self.plan.run(inputs)));
+        let outputs = guard(|| self.in_pool(|| self.plan.run(inputs)));
         clear_upper_simd_state();
         outputs
             .map_err(|panic| fail(panic.into()))?
             .map_err(|e| fail(e.into()))
+    }
+
+    /// Runs `f` with tract's ops dispatching to this model's executor. With a thread pool, `f`
+    /// runs on one of its threads: each parallel op then splits its work from inside the pool
+    /// instead of handing it over from outside and sleeping until it is done, which cost two
+    /// thread wake-ups per op and made two threads slower than one.
+    fn in_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.executor {
+            Executor::MultiThread(pool) => {
+                pool.install(|| multithread_tract_scope(self.executor.clone(), f))
+            }
+            _ => multithread_tract_scope(self.executor.clone(), f),
+        }
     }
 
     /// The first output as a flat f32 vector with its shape.
@@ -170,7 +182,7 @@ impl OnnxModel {
         for _ in 0..runs {
             let mut state = tract_onnx::tract_core::plan::SimpleState::new(&self.plan)
                 .map_err(|e| self.run_error(e))?;
-            multithread_tract_scope(self.executor.clone(), || {
+            self.in_pool(|| {
                 state.run_plan_with_eval(inputs.clone(), |ctx, op_state, node, input| {
                     let start = std::time::Instant::now();
                     let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, input);
