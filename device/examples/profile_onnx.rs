@@ -34,7 +34,11 @@ fn main() -> Result<()> {
     };
     let (runs, nodes, threads) = (number(2, 300)?.max(1), number(3, 25)?, number(4, 1)?.max(1));
 
-    let model = OnnxModel::load(Path::new(path), &[InputShape::Fixed(shape.clone())], threads)?;
+    let model = OnnxModel::load(
+        Path::new(path),
+        &[InputShape::Fixed(shape.clone())],
+        threads,
+    )?;
     let len: usize = shape.iter().product();
     let values: Vec<f32> = (0..len).map(|i| (i * 7 % 11) as f32 / 11.0 - 0.5).collect();
     let input: TValue = Tensor::from_shape(&shape, &values)?.into();
