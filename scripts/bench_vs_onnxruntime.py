@@ -46,7 +46,10 @@ def main() -> int:
         rows.append({**e, "ort_median_ms": ort_ms, "ratio": tract_ms / ort_ms})
         print(f"{e['file']:<22} {e['precision']:<9} {e['threads']:>7} {tract_ms:>9.3f} "
               f"{ort_ms:>8.3f} {tract_ms / ort_ms:>9.2f}")
-    print(json.dumps({"rows": rows}))
+    for c in tract.get("parallel_capacity", []):
+        print(f"this machine on {c['threads']} threads: {c['speedup']:.2f}x the arithmetic of one "
+              "(the ceiling of any thread scaling above)")
+    print(json.dumps({"rows": rows, "parallel_capacity": tract.get("parallel_capacity", [])}))
     return 0
 
 

@@ -83,6 +83,61 @@ struct Report {
     profiles: Vec<Profile>,
     identify: Vec<(usize, Timing)>,
     stylist: Vec<StylistTiming>,
+    /// How much arithmetic this machine does on N threads at once, per thread count of
+    /// `--threads-list` above 1: the ceiling of any thread scaling measured here.
+    parallel_capacity: Vec<ParallelCapacity>,
+}
+
+/// `threads` copies of one arithmetic loop run together, against one alone: `speedup` is
+/// `threads × t(1) / t(threads)`, at most `threads` on free cores (less on shared or busy
+/// ones, and on cores that slow down when all are busy).
+#[derive(Debug, Serialize)]
+pub struct ParallelCapacity {
+    pub threads: usize,
+    pub speedup: f64,
+}
+
+/// Independent vector multiply-adds over a buffer that stays in L1, so neither memory nor
+/// the thread start decides the time (about 20 ms a run).
+fn arithmetic_loop() -> f32 {
+    let mut acc = [[0f32; 8]; 8];
+    let x: Vec<f32> = (0..2048).map(|i| (i % 7) as f32 * 1e-3).collect();
+    for _ in 0..1200 {
+        for chunk in x.chunks_exact(64) {
+            for (a, c) in acc.iter_mut().zip(chunk.chunks_exact(8)) {
+                for l in 0..8 {
+                    a[l] = a[l] * 0.999 + c[l];
+                }
+            }
+        }
+    }
+    std::hint::black_box(acc).iter().flatten().sum()
+}
+
+/// [`ParallelCapacity`] for each thread count above 1, best of three runs each.
+fn parallel_capacity(threads: &[usize]) -> Vec<ParallelCapacity> {
+    let time = |n: usize| -> f64 {
+        (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..n {
+                        s.spawn(arithmetic_loop);
+                    }
+                });
+                start.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let one = time(1);
+    threads
+        .iter()
+        .filter(|&&n| n > 1)
+        .map(|&n| ParallelCapacity {
+            threads: n,
+            speedup: n as f64 * one / time(n),
+        })
+        .collect()
 }
 
 impl std::fmt::Display for Report {
@@ -105,6 +160,13 @@ impl std::fmt::Display for Report {
                 e.model.median_ms,
                 e.model.p90_ms,
                 e.frame.median_ms
+            )?;
+        }
+        for c in &self.parallel_capacity {
+            writeln!(
+                f,
+                "this machine on {} threads: {:.2}x the arithmetic of one (the ceiling of thread scaling here)",
+                c.threads, c.speedup
             )?;
         }
         for p in &self.profiles {
@@ -335,6 +397,11 @@ fn time_bundle(dir: &Path, threads: &[usize], pictures: usize) -> Result<Vec<Emb
 
 pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
     let threads = session.threads();
+    // First, before any thread pool exists whose idle threads could still be spinning.
+    let parallel_capacity = match &args.bundle {
+        Some(_) => parallel_capacity(&args.threads_list),
+        None => Vec::new(),
+    };
     let embed = match &args.embedder {
         Some(path) => {
             let mut embedder = session.models(None, Some(path))?.embedder()?;
@@ -378,6 +445,7 @@ pub fn run(session: &Session, args: BenchArgs) -> Result<()> {
         profiles,
         identify,
         stylist,
+        parallel_capacity,
     };
     session.print(&report, args.json)
 }
@@ -397,5 +465,15 @@ mod tests {
         );
         assert_ne!(v[0], v[1]);
         assert_eq!(unit_vectors(2, 4, 9), unit_vectors(2, 4, 9));
+    }
+
+    #[test]
+    fn parallel_capacity_is_one_entry_per_thread_count_above_one() {
+        let c = parallel_capacity(&[1, 2]);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].threads, 2);
+        // Two threads of independent work finish at least as much as one, at most twice
+        // (with slack for timer noise).
+        assert!(c[0].speedup > 0.5 && c[0].speedup < 2.5, "{:?}", c);
     }
 }
