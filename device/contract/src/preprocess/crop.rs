@@ -86,6 +86,59 @@ pub(crate) fn border_median(picture: &RgbImage) -> [u8; 3] {
     })
 }
 
+/// Bounding box (x0, y0, x1, y1, inclusive) of the pixels further than
+/// [`FOREGROUND_DISTANCE`] from `background`, or `None` when fewer than `enough` are.
+///
+/// Row by row over the raw bytes, since the whole frame goes through here every frame. Until
+/// `enough` pixels are found every pixel is counted; after that only each row's first and
+/// last foreground pixels matter, so a row is scanned from both ends and its middle skipped.
+/// The result is the same as counting everything.
+fn foreground_extent(
+    region: &RgbImage,
+    background: [u8; 3],
+    enough: u64,
+) -> Option<(u32, u32, u32, u32)> {
+    let [br, bg, bb] = background.map(u32::from);
+    let foreground = |p: &[u8]| {
+        (p[0] as u32).abs_diff(br) + (p[1] as u32).abs_diff(bg) + (p[2] as u32).abs_diff(bb)
+            > FOREGROUND_DISTANCE
+    };
+    let (w, h) = region.dimensions();
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    let mut count = 0u64;
+    for (y, row) in (0u32..).zip(region.as_raw().chunks_exact(w as usize * 3)) {
+        let (first, last) = if count < enough {
+            let (mut first, mut last, mut in_row) = (u32::MAX, 0u32, 0u32);
+            // Branch-free: on a textured frame the test is a coin toss per pixel.
+            for (x, p) in (0u32..).zip(row.chunks_exact(3)) {
+                let is = foreground(p);
+                in_row += is as u32;
+                first = first.min(if is { x } else { u32::MAX });
+                last = last.max(if is { x } else { 0 });
+            }
+            count += in_row as u64;
+            (first, last)
+        } else {
+            let mut pixels = row.chunks_exact(3);
+            match pixels.position(foreground) {
+                Some(first) => {
+                    // The right end, back to (not past) the first one.
+                    let tail = pixels.rposition(foreground).map_or(0, |i| i + 1);
+                    (first as u32, (first + tail) as u32)
+                }
+                None => (u32::MAX, 0),
+            }
+        };
+        if first != u32::MAX {
+            x0 = x0.min(first);
+            x1 = x1.max(last);
+            y0 = y0.min(y);
+            y1 = y;
+        }
+    }
+    (count >= enough).then_some((x0, y0, x1, y1))
+}
+
 /// Bounding box of the pixels unlike the border's median colour, with a 4 % margin.
 fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
     let (w, h) = region.dimensions();
@@ -93,35 +146,9 @@ fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
         return None;
     }
     let background = border_median(region);
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    let mut count = 0u64;
-    let [br, bg, bb] = background.map(u32::from);
-    // Row by row over the raw bytes: the whole frame goes through here every frame.
-    for (y, row) in region.as_raw().chunks_exact(w as usize * 3).enumerate() {
-        let (mut first, mut last, mut in_row) = (u32::MAX, 0u32, 0u32);
-        // Branch-free: on a textured frame the test is a coin toss per pixel.
-        for (x, p) in (0u32..).zip(row.chunks_exact(3)) {
-            let d = (p[0] as u32).abs_diff(br)
-                + (p[1] as u32).abs_diff(bg)
-                + (p[2] as u32).abs_diff(bb);
-            let foreground = d > FOREGROUND_DISTANCE;
-            in_row += foreground as u32;
-            first = first.min(if foreground { x } else { u32::MAX });
-            last = last.max(if foreground { x } else { 0 });
-        }
-        let in_row = in_row as u64;
-        if in_row > 0 {
-            count += in_row;
-            x0 = x0.min(first);
-            x1 = x1.max(last);
-            y0 = y0.min(y as u32);
-            y1 = y as u32;
-        }
-    }
     let area = w as u64 * h as u64;
-    if count * 20 < area {
-        return None; // under 5 %: noise, or nothing held up
-    }
+    // Under 5 % of the region: noise, or nothing held up.
+    let (x0, y0, x1, y1) = foreground_extent(region, background, area.div_ceil(20))?;
     let margin_x = w / 25 + 1;
     let margin_y = h / 25 + 1;
     let (x0, y0) = (x0.saturating_sub(margin_x), y0.saturating_sub(margin_y));
@@ -137,6 +164,49 @@ fn foreground_box(region: &RgbImage) -> Option<(u32, u32, u32, u32)> {
 mod tests {
     use super::*;
     use image::Rgb;
+
+    /// Every pixel counted, the way the extent is defined.
+    fn plain_extent(region: &RgbImage, background: [u8; 3]) -> (u64, Option<(u32, u32, u32, u32)>) {
+        let (mut count, mut extent) = (0, None::<(u32, u32, u32, u32)>);
+        for (x, y, p) in region.enumerate_pixels() {
+            let d: u32 = (0..3).map(|k| p.0[k].abs_diff(background[k]) as u32).sum();
+            if d > FOREGROUND_DISTANCE {
+                count += 1;
+                extent = Some(match extent {
+                    None => (x, y, x, y),
+                    Some((x0, y0, x1, y1)) => (x0.min(x), y0.min(y), x1.max(x), y1.max(y)),
+                });
+            }
+        }
+        (count, extent)
+    }
+
+    #[test]
+    fn the_extent_skipping_row_middles_equals_counting_every_pixel() {
+        let wall = [200, 200, 190];
+        for seed in 0..40u32 {
+            // Blobs and speckle of varying density on a wall, odd sizes.
+            let (w, h) = (37 + seed % 11, 23 + seed % 7);
+            let picture = RgbImage::from_fn(w, h, |x, y| {
+                let hash = (x * 73 + y * 151 + seed * 977).wrapping_mul(2654435761) >> 24;
+                let blob = (x + seed) % 17 < 5 && (y * 3 + seed) % 13 < 4;
+                if blob || hash < seed * 2 {
+                    Rgb([(hash as u8).wrapping_add(seed as u8), 40, 30])
+                } else {
+                    Rgb(wall)
+                }
+            });
+            let (count, extent) = plain_extent(&picture, wall);
+            for enough in [1, count / 3 + 1, count, count + 1, u64::MAX] {
+                let want = if count >= enough { extent } else { None };
+                assert_eq!(
+                    foreground_extent(&picture, wall, enough),
+                    want,
+                    "seed {seed}, {count} foreground, enough {enough}"
+                );
+            }
+        }
+    }
 
     fn garment_region(frame: &RgbImage, roi: [f32; 4]) -> RgbImage {
         foreground_region(crop_fraction(frame, roi))
