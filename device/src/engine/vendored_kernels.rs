@@ -77,8 +77,8 @@ impl Depthwise {
         out
     }
 
-    /// The ONNX file: `Conv` with `group = channels`.
-    fn onnx(&self) -> Vec<u8> {
+    /// The ONNX file: `Conv` with `group = channels`, then `Clip(lower, upper)` if asked.
+    fn onnx(&self, clip: Option<(f32, f32)>) -> Vec<u8> {
         use pb::attribute_proto::AttributeType;
         let ints = |name: &str, ints: Vec<i64>| pb::AttributeProto {
             name: name.into(),
@@ -102,7 +102,7 @@ impl Depthwise {
             .collect();
         let conv = pb::NodeProto {
             input: vec!["x".into(), "w".into(), "b".into()],
-            output: vec!["y".into()],
+            output: vec![if clip.is_some() { "conv" } else { "y" }.into()],
             op_type: "Conv".into(),
             attribute: vec![
                 pb::AttributeProto {
@@ -137,22 +137,34 @@ impl Depthwise {
             ..Default::default()
         };
         let [oh, ow] = self.out_hw();
+        let mut node = vec![conv];
+        let mut initializer = vec![
+            float("w", &[self.channels, 1, self.k_h, self.k_w], weights),
+            float(
+                "b",
+                &[self.channels],
+                (0..self.channels).map(|c| self.bias(c)).collect(),
+            ),
+        ];
+        if let Some((lower, upper)) = clip {
+            node.push(pb::NodeProto {
+                input: vec!["conv".into(), "lower".into(), "upper".into()],
+                output: vec!["y".into()],
+                op_type: "Clip".into(),
+                ..Default::default()
+            });
+            initializer.push(float("lower", &[], vec![lower]));
+            initializer.push(float("upper", &[], vec![upper]));
+        }
         let graph = pb::GraphProto {
             name: "depthwise".into(),
-            node: vec![conv],
+            node,
             input: vec![float_value(
                 "x",
                 &[self.batch, self.channels, self.h, self.w],
             )],
             output: vec![float_value("y", &[self.batch, self.channels, oh, ow])],
-            initializer: vec![
-                float("w", &[self.channels, 1, self.k_h, self.k_w], weights),
-                float(
-                    "b",
-                    &[self.channels],
-                    (0..self.channels).map(|c| self.bias(c)).collect(),
-                ),
-            ],
+            initializer,
             ..Default::default()
         };
         pb::ModelProto {
@@ -207,36 +219,53 @@ const fn dw(
 }
 
 /// The vendored direct planar path (`depth_wise_planar.rs`) takes every case and gives what
-/// the direct loops give, exactly: it adds the same products in the same order.
+/// the direct loops give, exactly: it adds the same products in the same order. With a ReLU6
+/// after it (`Clip(0, 6)`, as the backbone has), the clip is fused into its store: no
+/// separate pass is left in the plan, and the values are the direct loops' clamped.
 #[test]
 fn depthwise_convolutions_match_direct_loops_exactly() {
     let dir = tempfile::tempdir().expect("temporary directory");
     for (i, case) in CASES.iter().enumerate() {
-        let path = dir.path().join(format!("depthwise-{i}.onnx"));
-        std::fs::write(&path, case.onnx()).expect("write the graph");
-        let input = case.input();
-        let want = case.direct(&input);
-        let shape = [case.batch, case.channels, case.h, case.w];
-        for threads in [1, 2] {
-            let model = OnnxModel::load(&path, &[InputShape::Fixed(shape.to_vec())], threads)
-                .unwrap_or_else(|e| panic!("{case:?}: {e:?}"));
-            let planar = model.plan_ops().iter().any(|(op, info)| {
-                op == "DepthWiseConv" && info.iter().any(|l| l.starts_with("direct planes"))
-            });
-            assert!(
-                planar,
-                "{case:?}: not on the direct planar path: {:?}",
-                model.plan_ops()
-            );
-            let x = Tensor::from_shape(&shape, &input).expect("input tensor");
-            let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs");
-            let [oh, ow] = case.out_hw();
-            assert_eq!(out_shape, [case.batch, case.channels, oh, ow], "{case:?}");
-            for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+        for clip in [None, Some((0.0f32, 6.0f32)), Some((-0.5, 0.25))] {
+            let path = dir.path().join(format!("depthwise-{i}.onnx"));
+            std::fs::write(&path, case.onnx(clip)).expect("write the graph");
+            let input = case.input();
+            let mut want = case.direct(&input);
+            if let Some((lower, upper)) = clip {
+                want.iter_mut().for_each(|v| *v = v.max(lower).min(upper));
+            }
+            let shape = [case.batch, case.channels, case.h, case.w];
+            for threads in [1, 2] {
+                let model = OnnxModel::load(&path, &[InputShape::Fixed(shape.to_vec())], threads)
+                    .unwrap_or_else(|e| panic!("{case:?}: {e:?}"));
+                let ops = model.plan_ops();
+                let planar = ops.iter().any(|(op, info)| {
+                    op == "DepthWiseConv"
+                        && info.iter().any(|l| {
+                            l.starts_with("direct planes")
+                                && (clip.is_none() || l.contains("clamped"))
+                        })
+                });
                 assert!(
-                    g == w,
-                    "{case:?}, {threads} threads, value {j}: tract {g}, direct {w}"
+                    planar,
+                    "{case:?} {clip:?}: not on the direct planar path: {ops:?}"
                 );
+                let clip_ops = ["Max", "Min", "Clip", "BinChain", "ByScalar"];
+                assert!(
+                    ops.iter()
+                        .all(|(op, _)| !clip_ops.iter().any(|c| op.contains(c))),
+                    "{case:?} {clip:?}: the clip is left as its own pass: {ops:?}"
+                );
+                let x = Tensor::from_shape(&shape, &input).expect("input tensor");
+                let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs");
+                let [oh, ow] = case.out_hw();
+                assert_eq!(out_shape, [case.batch, case.channels, oh, ow], "{case:?}");
+                for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        g == w,
+                        "{case:?} {clip:?}, {threads} threads, value {j}: tract {g}, direct {w}"
+                    );
+                }
             }
         }
     }

@@ -37,6 +37,9 @@ pub(super) struct Planar {
     stride_w: usize,
     pad_top: usize,
     pad_left: usize,
+    /// A following `max(x, lower)` and/or `min(x, upper)` (a ReLU or ReLU6) fused into the
+    /// store, as f32 bits (so the geometry stays `Eq` and `Hash`); `None` when not fused.
+    clamp: Option<(u32, u32)>,
 }
 
 impl Planar {
@@ -86,7 +89,22 @@ impl Planar {
             stride_w: patch.spec.strides[1],
             pad_top: patch.pad_before[0],
             pad_left: patch.pad_before[1],
+            clamp: None,
         })
+    }
+
+    /// The fused bounds: `max` with `lower` first, then `min` with `upper`.
+    pub(super) fn clamp(&self) -> Option<(f32, f32)> {
+        self.clamp
+            .map(|(lower, upper)| (f32::from_bits(lower), f32::from_bits(upper)))
+    }
+
+    /// This convolution followed by `max(x, lower)` then `min(x, upper)`.
+    pub(super) fn with_clamp(self, lower: f32, upper: f32) -> Planar {
+        Planar {
+            clamp: Some((lower.to_bits(), upper.to_bits())),
+            ..self
+        }
     }
 
     fn taps(&self) -> usize {
@@ -233,8 +251,7 @@ impl Planar {
             }
             let chunks = ((self.in_w - head) / S).min(cols - j0);
             let (body, tail) = src[head..].split_at(chunks * S);
-            let phases: [&mut [f32]; S] =
-                split_phases(scratch, rows * cols, r * cols + j0, chunks);
+            let phases: [&mut [f32]; S] = split_phases(scratch, rows * cols, r * cols + j0, chunks);
             for (j, chunk) in body.chunks_exact(S).enumerate() {
                 for p in 0..S {
                     phases[p][j] = chunk[p];
@@ -343,6 +360,11 @@ impl Planar {
                     }
                 }
             }
+            if let Some((lower, upper)) = self.clamp() {
+                for v in acc.iter_mut().flatten() {
+                    *v = v.max(lower).min(upper);
+                }
+            }
             let n = LANES.min(self.out_w - j0);
             for (r, acc) in acc.iter().enumerate() {
                 let out = &mut output[(row + r) * self.out_w + j0..];
@@ -386,6 +408,10 @@ impl std::fmt::Display for Planar {
             self.k_w,
             self.stride_h,
             self.stride_w
-        )
+        )?;
+        match self.clamp() {
+            Some((lower, upper)) => write!(f, ", then clamped to [{lower}, {upper}]"),
+            None => Ok(()),
+        }
     }
 }
