@@ -17,6 +17,19 @@ use std::time::Instant;
 use tract_onnx::prelude::*;
 
 fn main() -> Result<()> {
+    match profile() {
+        // The reader went away (e.g. `| head -1`): nothing left to say.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn profile() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
         bail!("usage: profile_onnx FILE [SHAPE] [RUNS] [NODES] [THREADS]");
@@ -55,7 +68,7 @@ fn main() -> Result<()> {
         })
         .collect::<Result<_, _>>()?;
     times.sort_by(f64::total_cmp);
-    // Written with `?`, not `println!`, so piping into `head` ends quietly.
+    // Written with `?`, not `println!`, so piping into `head` ends quietly (see `main`).
     let mut out = std::io::stdout().lock();
     writeln!(out, "median {:.3} ms over {runs} runs", times[runs / 2])?;
 
