@@ -125,11 +125,10 @@ impl OnnxModel {
     /// instead of handing it over from outside and sleeping until it is done, which cost two
     /// thread wake-ups per op and made two threads slower than one.
     fn in_pool<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        let scoped = || multithread_tract_scope(self.executor.clone(), f);
         match &self.executor {
-            Executor::MultiThread(pool) => {
-                pool.install(|| multithread_tract_scope(self.executor.clone(), f))
-            }
-            _ => multithread_tract_scope(self.executor.clone(), f),
+            Executor::MultiThread(pool) => pool.install(scoped),
+            _ => scoped(),
         }
     }
 
@@ -156,8 +155,6 @@ impl OnnxModel {
         Ok(by_operator(&self.profile_nodes(inputs, runs)?))
     }
 
-    /// Mean milliseconds per run of each node of the optimised plan, over `runs` runs on
-    /// `inputs`, slowest first.
     /// Each node of the optimised plan: tract's op name and what the op says about itself
     /// (e.g. which kernel a convolution took).
     pub fn plan_ops(&self) -> Vec<(String, Vec<String>)> {
@@ -172,6 +169,8 @@ impl OnnxModel {
             .collect()
     }
 
+    /// Mean milliseconds per run of each node of the optimised plan, over `runs` runs on
+    /// `inputs`, slowest first.
     pub fn profile_nodes(
         &self,
         inputs: TVec<TValue>,

@@ -224,11 +224,12 @@ const fn dw(
 /// separate pass is left in the plan, and the values are the direct loops' clamped.
 #[test]
 fn depthwise_convolutions_match_direct_loops_exactly() {
+    // ok: this module is test code (`#[cfg(test)]` in engine/mod.rs).
     let dir = tempfile::tempdir().expect("temporary directory");
     for (i, case) in CASES.iter().enumerate() {
         for clip in [None, Some((0.0f32, 6.0f32)), Some((-0.5, 0.25))] {
             let path = dir.path().join(format!("depthwise-{i}.onnx"));
-            std::fs::write(&path, case.onnx(clip)).expect("write the graph");
+            std::fs::write(&path, case.onnx(clip)).expect("write the graph"); // ok: test code
             let input = case.input();
             let mut want = case.direct(&input);
             if let Some((lower, upper)) = clip {
@@ -256,8 +257,8 @@ fn depthwise_convolutions_match_direct_loops_exactly() {
                         .all(|(op, _)| !clip_ops.iter().any(|c| op.contains(c))),
                     "{case:?} {clip:?}: the clip is left as its own pass: {ops:?}"
                 );
-                let x = Tensor::from_shape(&shape, &input).expect("input tensor");
-                let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs");
+                let x = Tensor::from_shape(&shape, &input).expect("input tensor"); // ok: test code
+                let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs"); // ok: test code
                 let [oh, ow] = case.out_hw();
                 assert_eq!(out_shape, [case.batch, case.channels, oh, ow], "{case:?}");
                 for (j, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -240,10 +240,7 @@ impl Planar {
             let src = &input[y * self.in_w..][..self.in_w];
             let head = head.min(self.in_w);
             for (x, &v) in src[..head].iter().enumerate() {
-                let q = x + self.pad_left;
-                if q / S < cols {
-                    scratch[((q % S) * rows + r) * cols + q / S] = v;
-                }
+                self.put(scratch, S, r, x + self.pad_left, v);
             }
             let j0 = (head + self.pad_left) / S;
             if j0 >= cols {
@@ -259,26 +256,38 @@ impl Planar {
             }
             let q0 = head + chunks * S + self.pad_left;
             for (i, &v) in tail.iter().enumerate() {
-                let q = q0 + i;
-                if q / S < cols {
-                    scratch[((q % S) * rows + r) * cols + q / S] = v;
-                }
+                self.put(scratch, S, r, q0 + i, v);
             }
         }
     }
 
     /// Any other stride, one point at a time.
     fn fill_any(&self, input: &[f32], scratch: &mut [f32]) {
-        let (sw, cols, rows) = (self.stride_w, self.scratch_w(), self.scratch_rows());
         scratch.fill(0.0);
-        for y in 0..self.in_h.min(rows.saturating_sub(self.pad_top)) {
-            let r = y + self.pad_top;
+        for y in 0..self
+            .in_h
+            .min(self.scratch_rows().saturating_sub(self.pad_top))
+        {
             for (x, &v) in input[y * self.in_w..][..self.in_w].iter().enumerate() {
-                let q = x + self.pad_left;
-                if q / sw < cols {
-                    scratch[((q % sw) * rows + r) * cols + q / sw] = v;
-                }
+                self.put(
+                    scratch,
+                    self.stride_w,
+                    y + self.pad_top,
+                    x + self.pad_left,
+                    v,
+                );
             }
+        }
+    }
+
+    /// Writes `v`, at padded row `r` and padded column `q`, into its stride phase's plane
+    /// (`stride` is `stride_w`, passed as the caller's constant where it has one); columns
+    /// past the scratch's width are never read and are dropped.
+    #[inline(always)]
+    fn put(&self, scratch: &mut [f32], stride: usize, r: usize, q: usize, v: f32) {
+        let (cols, rows) = (self.scratch_w(), self.scratch_rows());
+        if q / stride < cols {
+            scratch[((q % stride) * rows + r) * cols + q / stride] = v;
         }
     }
 
