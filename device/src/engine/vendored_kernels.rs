@@ -3,7 +3,6 @@
 //! graphs are written here, one operator each, so every case is a line of the table.
 
 use super::{InputShape, OnnxModel};
-use prost::Message;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
@@ -79,45 +78,62 @@ impl Depthwise {
 
     /// The ONNX file: `Conv` with `group = channels`, then `Clip(lower, upper)` if asked.
     fn onnx(&self, clip: Option<(f32, f32)>) -> Vec<u8> {
-        use pb::attribute_proto::AttributeType;
-        let ints = |name: &str, ints: Vec<i64>| pb::AttributeProto {
-            name: name.into(),
-            r#type: AttributeType::Ints as i32,
-            ints,
-            ..Default::default()
-        };
-        let dims = |d: &[usize]| d.iter().map(|&d| d as i64).collect::<Vec<_>>();
-        let float = |name: &str, shape: &[usize], values: Vec<f32>| pb::TensorProto {
-            name: name.into(),
-            dims: dims(shape),
-            data_type: pb::tensor_proto::DataType::Float as i32,
-            float_data: values,
-            ..Default::default()
-        };
         let weights = (0..self.channels)
             .flat_map(|c| {
                 (0..self.k_h).flat_map(move |ky| (0..self.k_w).map(move |kx| (c, ky, kx)))
             })
             .map(|(c, ky, kx)| self.weight(c, ky, kx))
             .collect();
-        let conv = pb::NodeProto {
-            input: vec!["x".into(), "w".into(), "b".into()],
-            output: vec![if clip.is_some() { "conv" } else { "y" }.into()],
-            op_type: "Conv".into(),
-            attribute: vec![
-                pb::AttributeProto {
-                    name: "group".into(),
-                    r#type: AttributeType::Int as i32,
-                    i: self.channels as i64,
-                    ..Default::default()
-                },
-                ints("kernel_shape", dims(&[self.k_h, self.k_w])),
-                ints("strides", dims(&self.stride)),
-                ints("pads", dims(&self.pads)),
+        let conv = onnx::conv(self.channels, [self.k_h, self.k_w], self.stride, self.pads);
+        let [oh, ow] = self.out_hw();
+        onnx::model(
+            conv,
+            vec![
+                onnx::float("w", &[self.channels, 1, self.k_h, self.k_w], weights),
+                onnx::float(
+                    "b",
+                    &[self.channels],
+                    (0..self.channels).map(|c| self.bias(c)).collect(),
+                ),
             ],
+            &[self.batch, self.channels, self.h, self.w],
+            &[self.batch, self.channels, oh, ow],
+            clip,
+        )
+    }
+}
+
+/// One-convolution ONNX graphs, reading `x` and writing `y`.
+mod onnx {
+    use super::pb;
+    use pb::attribute_proto::AttributeType;
+    use prost::Message;
+
+    fn dims(d: &[usize]) -> Vec<i64> {
+        d.iter().map(|&d| d as i64).collect()
+    }
+
+    fn ints(name: &str, ints: Vec<i64>) -> pb::AttributeProto {
+        pb::AttributeProto {
+            name: name.into(),
+            r#type: AttributeType::Ints as i32,
+            ints,
             ..Default::default()
-        };
-        let float_value = |name: &str, shape: &[usize]| pb::ValueInfoProto {
+        }
+    }
+
+    pub(super) fn float(name: &str, shape: &[usize], values: Vec<f32>) -> pb::TensorProto {
+        pb::TensorProto {
+            name: name.into(),
+            dims: dims(shape),
+            data_type: pb::tensor_proto::DataType::Float as i32,
+            float_data: values,
+            ..Default::default()
+        }
+    }
+
+    fn float_value(name: &str, shape: &[usize]) -> pb::ValueInfoProto {
+        pb::ValueInfoProto {
             name: name.into(),
             r#type: Some(pb::TypeProto {
                 value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
@@ -135,17 +151,44 @@ impl Depthwise {
                 ..Default::default()
             }),
             ..Default::default()
-        };
-        let [oh, ow] = self.out_hw();
-        let mut node = vec![conv];
-        let mut initializer = vec![
-            float("w", &[self.channels, 1, self.k_h, self.k_w], weights),
-            float(
-                "b",
-                &[self.channels],
-                (0..self.channels).map(|c| self.bias(c)).collect(),
-            ),
-        ];
+        }
+    }
+
+    /// `Conv(x, w, b)` with these attributes; ONNX pads are top, left, bottom, right.
+    pub(super) fn conv(
+        group: usize,
+        kernel: [usize; 2],
+        strides: [usize; 2],
+        pads: [usize; 4],
+    ) -> pb::NodeProto {
+        pb::NodeProto {
+            input: vec!["x".into(), "w".into(), "b".into()],
+            output: vec!["conv".into()],
+            op_type: "Conv".into(),
+            attribute: vec![
+                pb::AttributeProto {
+                    name: "group".into(),
+                    r#type: AttributeType::Int as i32,
+                    i: group as i64,
+                    ..Default::default()
+                },
+                ints("kernel_shape", dims(&kernel)),
+                ints("strides", dims(&strides)),
+                ints("pads", dims(&pads)),
+            ],
+            ..Default::default()
+        }
+    }
+
+    /// The model of `conv` (writing `conv`), then `Clip(lower, upper)` if asked.
+    pub(super) fn model(
+        mut conv: pb::NodeProto,
+        mut initializer: Vec<pb::TensorProto>,
+        x_shape: &[usize],
+        y_shape: &[usize],
+        clip: Option<(f32, f32)>,
+    ) -> Vec<u8> {
+        let mut node = vec![];
         if let Some((lower, upper)) = clip {
             node.push(pb::NodeProto {
                 input: vec!["conv".into(), "lower".into(), "upper".into()],
@@ -155,15 +198,15 @@ impl Depthwise {
             });
             initializer.push(float("lower", &[], vec![lower]));
             initializer.push(float("upper", &[], vec![upper]));
+        } else {
+            conv.output = vec!["y".into()];
         }
+        node.insert(0, conv);
         let graph = pb::GraphProto {
-            name: "depthwise".into(),
+            name: "convolution".into(),
             node,
-            input: vec![float_value(
-                "x",
-                &[self.batch, self.channels, self.h, self.w],
-            )],
-            output: vec![float_value("y", &[self.batch, self.channels, oh, ow])],
+            input: vec![float_value("x", x_shape)],
+            output: vec![float_value("y", y_shape)],
             initializer,
             ..Default::default()
         };
@@ -218,28 +261,57 @@ const fn dw(
     }
 }
 
+/// The plan of `file` on `threads`, with its output on `input`: the ops (name, info lines) and
+/// the output shape and values.
+type Ran = (Vec<(String, Vec<String>)>, Vec<usize>, Vec<f32>);
+
+fn run(file: &[u8], name: &str, shape: &[usize], input: &[f32], threads: usize) -> Ran {
+    // ok: this module is test code (`#[cfg(test)]` in engine/mod.rs).
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join(format!("{name}.onnx"));
+    std::fs::write(&path, file).expect("write the graph"); // ok: test code
+    let model = OnnxModel::load(&path, &[InputShape::Fixed(shape.to_vec())], threads)
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    let x = Tensor::from_shape(shape, input).expect("input tensor"); // ok: test code
+    let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs"); // ok: test code
+    (model.plan_ops(), out_shape, got)
+}
+
+/// Ops a clip after a convolution becomes when it is not fused.
+fn clip_passes(ops: &[(String, Vec<String>)]) -> Vec<&String> {
+    let clip_ops = ["Max", "Min", "Clip", "BinChain", "ByScalar"];
+    ops.iter()
+        .map(|(op, _)| op)
+        .filter(|op| clip_ops.iter().any(|c| op.contains(c)))
+        .collect()
+}
+
+fn clamped(mut values: Vec<f32>, clip: Option<(f32, f32)>) -> Vec<f32> {
+    if let Some((lower, upper)) = clip {
+        values.iter_mut().for_each(|v| *v = v.max(lower).min(upper));
+    }
+    values
+}
+
 /// The vendored direct planar path (`depth_wise_planar.rs`) takes every case and gives what
 /// the direct loops give, exactly: it adds the same products in the same order. With a ReLU6
 /// after it (`Clip(0, 6)`, as the backbone has), the clip is fused into its store: no
 /// separate pass is left in the plan, and the values are the direct loops' clamped.
 #[test]
 fn depthwise_convolutions_match_direct_loops_exactly() {
-    // ok: this module is test code (`#[cfg(test)]` in engine/mod.rs).
-    let dir = tempfile::tempdir().expect("temporary directory");
     for (i, case) in CASES.iter().enumerate() {
         for clip in [None, Some((0.0f32, 6.0f32)), Some((-0.5, 0.25))] {
-            let path = dir.path().join(format!("depthwise-{i}.onnx"));
-            std::fs::write(&path, case.onnx(clip)).expect("write the graph"); // ok: test code
             let input = case.input();
-            let mut want = case.direct(&input);
-            if let Some((lower, upper)) = clip {
-                want.iter_mut().for_each(|v| *v = v.max(lower).min(upper));
-            }
+            let want = clamped(case.direct(&input), clip);
             let shape = [case.batch, case.channels, case.h, case.w];
             for threads in [1, 2] {
-                let model = OnnxModel::load(&path, &[InputShape::Fixed(shape.to_vec())], threads)
-                    .unwrap_or_else(|e| panic!("{case:?}: {e:?}"));
-                let ops = model.plan_ops();
+                let (ops, out_shape, got) = run(
+                    &case.onnx(clip),
+                    &format!("depthwise-{i}"),
+                    &shape,
+                    &input,
+                    threads,
+                );
                 let planar = ops.iter().any(|(op, info)| {
                     op == "DepthWiseConv"
                         && info.iter().any(|l| {
@@ -251,16 +323,166 @@ fn depthwise_convolutions_match_direct_loops_exactly() {
                     planar,
                     "{case:?} {clip:?}: not on the direct planar path: {ops:?}"
                 );
-                let clip_ops = ["Max", "Min", "Clip", "BinChain", "ByScalar"];
                 assert!(
-                    ops.iter()
-                        .all(|(op, _)| !clip_ops.iter().any(|c| op.contains(c))),
+                    clip_passes(&ops).is_empty(),
                     "{case:?} {clip:?}: the clip is left as its own pass: {ops:?}"
                 );
-                let x = Tensor::from_shape(&shape, &input).expect("input tensor"); // ok: test code
-                let (out_shape, got) = model.run_f32(tvec!(x.into())).expect("runs"); // ok: test code
                 let [oh, ow] = case.out_hw();
                 assert_eq!(out_shape, [case.batch, case.channels, oh, ow], "{case:?}");
+                for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert!(
+                        g == w,
+                        "{case:?} {clip:?}, {threads} threads, value {j}: tract {g}, direct {w}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// One 1×1 convolution, stride 1, no padding: `inputs` planes of `h × w` to `outputs`.
+#[derive(Debug, Clone, Copy)]
+struct Pointwise {
+    batch: usize,
+    inputs: usize,
+    outputs: usize,
+    h: usize,
+    w: usize,
+}
+
+impl Pointwise {
+    // Weights and biases are multiples of 1/8 in [-1, 1], inputs multiples of 1/64 in
+    // [-1, 1]: every product is a multiple of 1/512 of at most 1, and every partial sum of
+    // the widest case's 1,025 terms a multiple of 1/512 below 1,026, which needs 19 bits: each
+    // is exact in f32 in any order, fused or not. Any difference from the direct loops is then
+    // a wrong element, never rounding.
+    fn weight(&self, o: usize, i: usize) -> f32 {
+        ((o * 7 + i * 5) % 17) as f32 / 8.0 - 1.0
+    }
+
+    fn bias(&self, o: usize) -> f32 {
+        (o % 5) as f32 / 8.0 - 0.25
+    }
+
+    fn input(&self) -> Vec<f32> {
+        (0..self.batch * self.inputs * self.h * self.w)
+            .map(|i| ((i * 37) % 129) as f32 / 64.0 - 1.0)
+            .collect()
+    }
+
+    fn direct(&self, input: &[f32]) -> Vec<f32> {
+        let points = self.h * self.w;
+        let mut out = Vec::with_capacity(self.batch * self.outputs * points);
+        for n in 0..self.batch {
+            for o in 0..self.outputs {
+                for p in 0..points {
+                    let mut sum = self.bias(o);
+                    for i in 0..self.inputs {
+                        sum += self.weight(o, i) * input[(n * self.inputs + i) * points + p];
+                    }
+                    out.push(sum);
+                }
+            }
+        }
+        out
+    }
+
+    fn onnx(&self, clip: Option<(f32, f32)>) -> Vec<u8> {
+        let weights = (0..self.outputs)
+            .flat_map(|o| (0..self.inputs).map(move |i| (o, i)))
+            .map(|(o, i)| self.weight(o, i))
+            .collect();
+        onnx::model(
+            onnx::conv(1, [1, 1], [1, 1], [0; 4]),
+            vec![
+                onnx::float("w", &[self.outputs, self.inputs, 1, 1], weights),
+                onnx::float(
+                    "b",
+                    &[self.outputs],
+                    (0..self.outputs).map(|o| self.bias(o)).collect(),
+                ),
+            ],
+            &[self.batch, self.inputs, self.h, self.w],
+            &[self.batch, self.outputs, self.h, self.w],
+            clip,
+        )
+    }
+}
+
+const fn pw(batch: usize, inputs: usize, outputs: usize, h: usize, w: usize) -> Pointwise {
+    Pointwise {
+        batch,
+        inputs,
+        outputs,
+        h,
+        w,
+    }
+}
+
+/// 1×1 shapes at odd sizes: a plane that is not a whole number of the kernel's 16-point
+/// steps, one shorter than a block and one of many blocks, a batch of two, 48 inputs on a
+/// large plane and 672 on a small one (the embedder's widest), and one large enough for two
+/// threads.
+const POINTWISE: [Pointwise; 8] = [
+    pw(1, 3, 4, 5, 7),
+    pw(1, 16, 24, 9, 13),
+    pw(2, 5, 8, 6, 6),
+    pw(1, 24, 12, 17, 19),
+    pw(1, 48, 8, 33, 33),
+    pw(1, 672, 8, 8, 8),
+    pw(1, 32, 20, 33, 31),
+    pw(1, 16, 96, 64, 64),
+];
+
+/// Convolutions the planar pointwise path leaves to the matrix product (`planar_pointwise_pays`
+/// in conv.rs): more than 48 inputs on more than 1024 points, weights past 320 KiB, output
+/// channels not in fours, fewer than 16 points.
+const POINTWISE_ELSEWHERE: [Pointwise; 4] = [
+    pw(1, 49, 8, 33, 33),
+    pw(1, 1024, 84, 4, 4),
+    pw(1, 8, 6, 8, 8),
+    pw(1, 8, 8, 3, 3),
+];
+
+/// The vendored planar pointwise path (`pointwise_planar.rs`) takes every case and gives the
+/// direct loops' values, clamped when a clip follows (fused: no separate pass left), on 1 and
+/// 2 threads; the cases it must not take still give them, elsewhere.
+#[test]
+fn pointwise_convolutions_match_direct_loops() {
+    let cases = POINTWISE.iter().map(|c| (c, true));
+    let cases = cases.chain(POINTWISE_ELSEWHERE.iter().map(|c| (c, false)));
+    for (i, (case, on_path)) in cases.enumerate() {
+        for clip in [None, Some((0.0f32, 6.0f32)), Some((-0.5, 0.25))] {
+            let input = case.input();
+            let want = clamped(case.direct(&input), clip);
+            let shape = [case.batch, case.inputs, case.h, case.w];
+            for threads in [1, 2] {
+                let (ops, out_shape, got) = run(
+                    &case.onnx(clip),
+                    &format!("pointwise-{i}"),
+                    &shape,
+                    &input,
+                    threads,
+                );
+                let planar = ops.iter().any(|(op, info)| {
+                    op == "PointwisePlanarConv"
+                        && info.iter().any(|l| clip.is_none() || l.contains("clamped"))
+                });
+                assert_eq!(
+                    planar, on_path,
+                    "{case:?} {clip:?}: on the planar pointwise path should be {on_path}: {ops:?}"
+                );
+                if on_path {
+                    assert!(
+                        clip_passes(&ops).is_empty(),
+                        "{case:?} {clip:?}: the clip is left as its own pass: {ops:?}"
+                    );
+                }
+                assert_eq!(
+                    out_shape,
+                    [case.batch, case.outputs, case.h, case.w],
+                    "{case:?}"
+                );
                 for (j, (g, w)) in got.iter().zip(&want).enumerate() {
                     assert!(
                         g == w,

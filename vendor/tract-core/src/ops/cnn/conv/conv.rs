@@ -15,7 +15,7 @@ use crate::ops::cnn::PaddingSpec::*;
 use crate::ops::cnn::conv::block_quant::{BlockQuantIntoShape, SplitGroupBlockQuant};
 use crate::ops::cnn::conv::lazy_im2col::LazyIm2Col;
 use crate::ops::cnn::conv::lazy_im2col::LazyIm2colParams;
-use crate::ops::cnn::wire_reshape_bias_for_bin;
+use crate::ops::cnn::{wire_reshape_bias_as_vector, wire_reshape_bias_for_bin};
 use crate::ops::einsum::EinSum;
 use crate::ops::math::{Add, Div, Mul, Sub};
 use crate::ops::math::{add, div, mul, sub};
@@ -696,6 +696,61 @@ impl Conv {
         Ok(model.wire_node(name, op, &[x, kernel[0], bias])?[0])
     }
 
+    /// The `[N, I, O, points]` of this convolution when it becomes a
+    /// [`super::PointwisePlanar`] on this host: f32, planes (NCHW or CHW) over two spatial axes,
+    /// 1×1, stride 1, no dilation or padding, group 1, output channels in fours, a concrete
+    /// shape, the `conv_w4` kernel on this host, and a size where it beats the matrix product
+    /// (`planar_pointwise_pays`). Such a convolution is not decluttered into an einsum, so that
+    /// codegen can pick this path.
+    fn planar_pointwise_geometry(&self, input_fact: &TypedFact) -> Option<[usize; 4]> {
+        use crate::ops::nn::DataFormat;
+        if self.q_params.is_some()
+            || input_fact.datum_type != f32::datum_type()
+            || !matches!(self.pool_spec.data_format, DataFormat::NCHW | DataFormat::CHW)
+            || self.group != 1
+            || self.pool_spec.rank() != 2
+            || self.pool_spec.kernel_shape.iter().any(|&k| k != 1)
+            || self.pool_spec.strides().iter().any(|&s| s != 1)
+            || self.pool_spec.dilations().iter().any(|&d| d != 1)
+            || TRACT_DISABLE_PLANAR_POINTWISE.get()
+        {
+            return None;
+        }
+        let (ic, oc) = (self.input_channels(), self.output_channels());
+        if ic == 0 || !oc.is_multiple_of(4) {
+            return None;
+        }
+        tract_linalg::routines::conv_w4_f32()?;
+        let shape = input_fact.shape.as_concrete()?;
+        let data_shape = self.pool_spec.data_format.shape(shape).ok()?;
+        let unpadded = self
+            .pool_spec
+            .computed_padding(data_shape.hw_dims())
+            .iter()
+            .all(|pad| pad.pad_before == 0 && pad.pad_after == 0);
+        let points = data_shape.hw_dims().iter().product::<usize>();
+        (unpadded && *data_shape.c() == ic && planar_pointwise_pays(ic, oc, points))
+            .then(|| [*data_shape.n().unwrap_or(&1), ic, oc, points])
+    }
+
+    fn wire_as_pointwise_planar(
+        &self,
+        model: &mut TypedModel,
+        name: &str,
+        wire: &[OutletId],
+        [n, ic, oc, points]: [usize; 4],
+    ) -> TractResult<OutletId> {
+        let &[x, kernel, bias] = wire else { bail!("Wrong number of inputs") };
+        let x_fact = model.outlet_fact(x)?.clone();
+        let x_shape = x_fact.shape.as_concrete().context("a planar pointwise shape is concrete")?;
+        let output_shape = self.pool_spec.output_shape(x_shape)?.shape;
+        // [1, O, I]: each output channel's weights contiguous, as the kernel reads them.
+        let kernel = self.wire_kernel_as_g_o_ihw(model, name, kernel)?;
+        let bias = wire_reshape_bias_as_vector(model, name, bias, oc)?[0];
+        let op = super::PointwisePlanar::new(n, ic, oc, points, output_shape)?;
+        Ok(model.wire_node(name, op, &[x, kernel[0], bias])?[0])
+    }
+
     /// Whether this convolution becomes a [`super::DirectSpatialConv`] on this host: group-1 f32
     /// NCHW over two spatial axes, at least two kernel taps, at most 64 inputs per output point
     /// where AMX runs im2col's matrix products and 576 elsewhere, the kernels it needs, and an
@@ -883,6 +938,7 @@ impl Conv {
         node: &TypedNode,
     ) -> TractResult<Option<TypedModelPatch>> {
         let (input_facts, output_facts) = model.node_facts(node.id)?;
+        rule_if!(self.planar_pointwise_geometry(input_facts[0]).is_none());
         let full_input_shape = input_facts[0].shape.to_tvec();
         let input_shape = self.pool_spec.data_format.shape(&full_input_shape)?;
         if self.group == 1
@@ -1417,6 +1473,15 @@ impl TypedOp for Conv {
                 patch.shunt_outside(model, OutletId::new(node.id, 0), wire)?;
                 patch.obliterate(node.id)?;
                 Ok(Some(patch))
+            } else if let Some(geometry) = self.planar_pointwise_geometry(input_fact) {
+                let mut patch = TypedModelPatch::new("planar-pointwise");
+                let inputs = patch.taps(model, &node.inputs)?;
+                let wire = self
+                    .wire_as_pointwise_planar(&mut patch, &node.name, &inputs, geometry)
+                    .context("wire_as_pointwise_planar")?;
+                patch.shunt_outside(model, OutletId::new(node.id, 0), wire)?;
+                patch.obliterate(node.id)?;
+                Ok(Some(patch))
             } else if self.can_direct_spatial(input_fact) {
                 let mut patch = TypedModelPatch::new("direct-spatial");
                 let inputs = patch.taps(model, &node.inputs)?;
@@ -1495,6 +1560,27 @@ fn amx_owns_fat_spatial() -> bool {
         false
     }
 }
+
+/// Whether a [`super::PointwisePlanar`] convolution beats the matrix product at this size.
+/// It reads the weights once per block of points where the matrix product packs them once, so
+/// they must stay in the second-level cache; and past a few dozen input channels the matrix
+/// product's tile does enough multiply-adds to pay for packing the activations, unless the
+/// plane is small. Measured on an AVX-512 EPYC (vendor/README.md): faster on every 1×1 shape of
+/// a MobileNet-style backbone (3–672 inputs, 16–4096 points, weights up to 294 KiB), slower at
+/// 1024 inputs on 7×7 and 14×14 planes (weights of 1–4 MiB).
+fn planar_pointwise_pays(inputs: usize, outputs: usize, points: usize) -> bool {
+    const MAX_WEIGHT_BYTES: usize = 320 * 1024;
+    points >= 16
+        && inputs * outputs * 4 <= MAX_WEIGHT_BYTES
+        && (inputs <= 48 || points <= 1024)
+}
+
+crate::declare_knob!(
+    scopable TRACT_DISABLE_PLANAR_POINTWISE,
+    bool,
+    false,
+    "Disable the planar pointwise convolution, falling back to an einsum (a matrix product)."
+);
 
 crate::declare_knob!(
     scopable TRACT_DISABLE_DIRECT_SPATIAL,

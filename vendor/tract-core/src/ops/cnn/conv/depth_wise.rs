@@ -1,4 +1,5 @@
 use super::depth_wise_planar::Planar;
+use super::fused_clamp::Clamp;
 use crate::internal::*;
 use crate::ops::cnn::Patch;
 use crate::ops::cnn::patches::ZoneScanner;
@@ -122,30 +123,14 @@ impl TypedOp for DepthWise {
         )))
     }
 
-    /// Absorbs a following `max` or `min` by one f32 constant (a ReLU or ReLU6's bounds) into
-    /// the planar path's store, saving a pass over the output: a `max` when nothing is fused
-    /// yet, a `min` when no `min` is, so the order stays max then min.
+    /// Absorbs a following ReLU or ReLU6 (`Clamp::after`) into the planar path's store.
     fn fuse(&self, model: &TypedModel, node: &TypedNode) -> TractResult<Option<TypedModelPatch>> {
         rule_if_some!(planar = self.planar);
-        rule_if!(model.outlet_fact(node.inputs[0])?.datum_type == f32::datum_type());
-        rule_if!(node.outputs.len() == 1 && node.outputs[0].successors.len() == 1);
-        rule_if!(!model.output_outlets()?.contains(&node.id.into()));
-        let succ = model.node(node.outputs[0].successors[0].node);
-        rule_if_some!(op = succ.op_as::<crate::ops::binary::OptBinByScalar>());
-        rule_if!(succ.inputs.len() == 2 && succ.inputs[0] == node.id.into());
-        rule_if_some!(bound = model.outlet_fact(succ.inputs[1])?.konst.clone());
-        rule_if!(bound.datum_type() == f32::datum_type() && bound.len() == 1);
-        let bound = bound.cast_to_scalar::<f32>()?;
-        let (lower, upper) = planar.clamp().unwrap_or((f32::NEG_INFINITY, f32::INFINITY));
-        let planar = match op.linalg_op {
-            tract_linalg::BinOp::Max if planar.clamp().is_none() => {
-                planar.with_clamp(bound, upper)
-            }
-            tract_linalg::BinOp::Min if upper == f32::INFINITY => planar.with_clamp(lower, bound),
-            _ => return Ok(None),
-        };
+        rule_if_some!(clamp = Clamp::after(planar.clamp(), model, node)?);
+        let planar = planar.with_clamp(clamp);
         let new_op = DepthWise { planar: Some(planar), ..self.clone() };
         let mut patch = TypedModelPatch::fuse_with_next(model, node, new_op)?;
+        let succ = model.node(node.outputs[0].successors[0].node);
         patch.dont_apply_twice = Some(format!("Fuse {succ} into {node}"));
         Ok(Some(patch))
     }

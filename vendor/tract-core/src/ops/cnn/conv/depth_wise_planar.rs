@@ -12,6 +12,7 @@
 //! add per tap in kernel order (no fused multiply-add). A tap on the padding adds `k * 0`, which
 //! leaves the sum unchanged, so results equal the generic path's (up to the sign of a zero).
 
+use super::fused_clamp::Clamp;
 use crate::internal::*;
 use crate::ops::cnn::Patch;
 use crate::ops::nn::DataShape;
@@ -37,9 +38,8 @@ pub(super) struct Planar {
     stride_w: usize,
     pad_top: usize,
     pad_left: usize,
-    /// A following `max(x, lower)` and/or `min(x, upper)` (a ReLU or ReLU6) fused into the
-    /// store, as f32 bits (so the geometry stays `Eq` and `Hash`); `None` when not fused.
-    clamp: Option<(u32, u32)>,
+    /// A following ReLU or ReLU6 fused into the store; `None` when not fused.
+    clamp: Option<Clamp>,
 }
 
 impl Planar {
@@ -93,18 +93,14 @@ impl Planar {
         })
     }
 
-    /// The fused bounds: `max` with `lower` first, then `min` with `upper`.
-    pub(super) fn clamp(&self) -> Option<(f32, f32)> {
+    /// The fused bounds, if any.
+    pub(super) fn clamp(&self) -> Option<Clamp> {
         self.clamp
-            .map(|(lower, upper)| (f32::from_bits(lower), f32::from_bits(upper)))
     }
 
-    /// This convolution followed by `max(x, lower)` then `min(x, upper)`.
-    pub(super) fn with_clamp(self, lower: f32, upper: f32) -> Planar {
-        Planar {
-            clamp: Some((lower.to_bits(), upper.to_bits())),
-            ..self
-        }
+    /// This convolution followed by `clamp`.
+    pub(super) fn with_clamp(self, clamp: Clamp) -> Planar {
+        Planar { clamp: Some(clamp), ..self }
     }
 
     fn taps(&self) -> usize {
@@ -369,10 +365,8 @@ impl Planar {
                     }
                 }
             }
-            if let Some((lower, upper)) = self.clamp() {
-                for v in acc.iter_mut().flatten() {
-                    *v = v.max(lower).min(upper);
-                }
+            if let Some(clamp) = self.clamp {
+                clamp.apply(acc.as_flattened_mut());
             }
             let n = LANES.min(self.out_w - j0);
             for (r, acc) in acc.iter().enumerate() {
@@ -418,8 +412,8 @@ impl std::fmt::Display for Planar {
             self.stride_h,
             self.stride_w
         )?;
-        match self.clamp() {
-            Some((lower, upper)) => write!(f, ", then clamped to [{lower}, {upper}]"),
+        match self.clamp {
+            Some(clamp) => write!(f, ", then {clamp}"),
             None => Ok(()),
         }
     }

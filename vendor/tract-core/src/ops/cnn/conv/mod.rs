@@ -5,9 +5,11 @@ mod conv;
 mod depth_wise;
 mod depth_wise_planar;
 mod direct_spatial;
+mod fused_clamp;
 mod im2col;
 mod lazy_im2col;
 mod nhwc;
+mod pointwise_planar;
 mod q_sum_b;
 
 use crate::internal::*;
@@ -17,6 +19,7 @@ pub use self::blocked::BlockedConv;
 pub use self::conv::Conv;
 pub use self::direct_spatial::DirectSpatialConv;
 pub use self::im2col::Im2Col;
+pub use self::pointwise_planar::PointwisePlanar;
 pub(crate) use self::q_sum_b::QSumB;
 
 #[derive(Debug, Copy, Clone, PartialEq, Eq, Hash, Default)]
