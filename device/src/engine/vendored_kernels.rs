@@ -493,3 +493,50 @@ fn pointwise_convolutions_match_direct_loops() {
         }
     }
 }
+
+/// A ReLU6 left as its own pass (after a matrix-product convolution, as the stem's is) runs
+/// the vendored by-scalar `max`/`min` (`ops/clamp_f32.rs` on x86-64 with AVX) and gives
+/// `f32::max` then `f32::min` of every value, NaN, signed zeros and infinities included, on
+/// 1 and 2 threads; the plan must keep it as that pass.
+#[test]
+fn clip_pass_equals_f32_max_then_min() {
+    let specials = [
+        f32::NAN,
+        -0.0,
+        0.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        6.0,
+        -7.5,
+    ];
+    let input: Vec<f32> = (0..3 * 37 * 41 - specials.len())
+        .map(|i| ((i * 53) % 211) as f32 / 12.0 - 8.0)
+        .chain(specials)
+        .collect();
+    let shape = [1, 3, 37, 41];
+    let pass = pb::NodeProto {
+        input: vec!["x".into()],
+        output: vec!["conv".into()],
+        op_type: "Identity".into(),
+        ..Default::default()
+    };
+    for (lower, upper) in [(0.0f32, 6.0f32), (-0.5, 0.25)] {
+        let file = onnx::model(pass.clone(), vec![], &shape, &shape, Some((lower, upper)));
+        let want = clamped(input.clone(), Some((lower, upper)));
+        for threads in [1, 2] {
+            let (ops, out_shape, got) = run(&file, "clip", &shape, &input, threads);
+            assert!(
+                !clip_passes(&ops).is_empty(),
+                "no clip pass in the plan: {ops:?}"
+            );
+            assert_eq!(out_shape, shape);
+            for (j, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    g == w || (g.is_nan() && w.is_nan()),
+                    "[{lower}, {upper}], {threads} threads, value {j} ({}): tract {g}, f32 {w}",
+                    input[j]
+                );
+            }
+        }
+    }
+}

@@ -390,6 +390,11 @@ impl TypedOp for TypedBinOp {
             let dt = model.node_input_facts(node.id)?[0].datum_type;
             if by_scalar_should_be_efficient & can_eval_in_a & !op_is_quant {
                 rule_if_some!(func = Func::BinByScalar(actual_linalg_op).bin(dt));
+                let func = if dt == f32::datum_type() {
+                    super::clamp_f32::by_scalar(actual_linalg_op, func)
+                } else {
+                    func
+                };
                 let eval_fn = Arc::from(func);
                 return Ok(Some(
                     TypedModelPatch::replace_single_op(

@@ -17,6 +17,7 @@ pub mod array;
 pub mod cast;
 pub mod change_axes;
 pub mod cnn;
+pub(crate) mod clamp_f32;
 pub mod downsample;
 pub mod dummy;
 pub mod einsum;

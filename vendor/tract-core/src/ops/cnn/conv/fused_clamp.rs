@@ -23,13 +23,11 @@ impl Clamp {
         (f32::from_bits(self.lower), f32::from_bits(self.upper))
     }
 
-    /// Clamps `values` in place, `max` then `min`, as the unfused passes do.
+    /// Clamps `values` in place, `max` then `min`, with the unfused passes' results.
     #[inline]
     pub(super) fn apply(&self, values: &mut [f32]) {
         let (lower, upper) = self.bounds();
-        for v in values {
-            *v = v.max(lower).min(upper);
-        }
+        crate::ops::clamp_f32::clamp(values, lower, upper)
     }
 
     /// The bounds `node` ends up with when it absorbs its only successor, or `None` where that
@@ -51,6 +49,8 @@ impl Clamp {
         rule_if_some!(bound = model.outlet_fact(succ.inputs[1])?.konst.clone());
         rule_if!(bound.datum_type() == f32::datum_type() && bound.len() == 1);
         let bound = bound.cast_to_scalar::<f32>()?;
+        // `clamp_f32` equals `f32::max`/`min` for every value, NaN included, not for NaN bounds.
+        rule_if!(!bound.is_nan());
         let (lower, upper) =
             current.map(|c| c.bounds()).unwrap_or((f32::NEG_INFINITY, f32::INFINITY));
         Ok(match op.linalg_op {
