@@ -23,7 +23,8 @@ impl Clamp {
         (f32::from_bits(self.lower), f32::from_bits(self.upper))
     }
 
-    /// Clamps `values` in place, `max` then `min`, with the unfused passes' results.
+    /// Clamps `values` in place, `max` then `min`, as `f32::max` and `f32::min` do: the unfused
+    /// passes' results on x86-64 (`clamp_f32`), not on arm64 for a NaN, which NEON's pass keeps.
     #[inline]
     pub(super) fn apply(&self, values: &mut [f32]) {
         let (lower, upper) = self.bounds();
